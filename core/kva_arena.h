@@ -1,0 +1,25 @@
+// A page-granular allocator of kernel virtual address space (a tiny vmem(9) arena):
+// carves the sf_buf pool and buffer maps out of the pmap's kva_space().
+#pragma once
+#include <map>
+#include <optional>
+
+#include "core/pmap.h"
+
+namespace kva {
+
+class KvaArena {
+ public:
+  explicit KvaArena(VaRange range);  // range must be page aligned
+  // First-fit allocation of round_page(bytes); nullopt when no hole is large enough.
+  std::optional<vaddr_t> alloc(std::size_t bytes);
+  void free(vaddr_t va, std::size_t bytes);  // throws KvaError on a double or partial free
+  std::size_t free_bytes() const;
+  VaRange range() const { return range_; }
+
+ private:
+  VaRange range_;
+  std::map<vaddr_t, std::size_t> holes_;  // start -> size, coalesced
+};
+
+}  // namespace kva

@@ -1,0 +1,62 @@
+// struct vm_page and the physical memory that backs every page, data and page table alike.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/types.h"
+
+namespace kva {
+
+// Valid/dirty bits cover DEV_BSIZE chunks: 8 bits (0xFF) for a 4 KiB page.
+inline constexpr std::uint32_t VM_PAGE_BITS_ALL = (std::uint32_t{1} << (PAGE_SIZE / DEV_BSIZE)) - 1;
+static_assert(PAGE_SIZE / DEV_BSIZE <= 32, "valid/dirty bits must fit the field");
+
+struct vm_page {
+  std::size_t index = 0;      // position in PhysicalMemory
+  paddr_t phys_addr = 0;      // VM_PAGE_TO_PHYS
+  int wire_count = 0;
+  bool busy = false;          // vm_page_xbusy
+  bool allocated = false;
+  std::uint32_t valid = 0;    // DEV_BSIZE-granular, VM_PAGE_BITS_ALL when fully valid
+  std::uint32_t dirty = 0;
+};
+
+// Guest physical memory: one page-aligned host buffer [base, base+size) plus a vm_page per page.
+// Emulated machines map this very buffer into every vCPU (uc_mem_map_ptr), so host and guest
+// see the same bytes.
+class PhysicalMemory {
+ public:
+  PhysicalMemory(paddr_t base, std::size_t bytes);
+  ~PhysicalMemory();
+  PhysicalMemory(const PhysicalMemory&) = delete;
+  PhysicalMemory& operator=(const PhysicalMemory&) = delete;
+
+  paddr_t base() const { return base_; }
+  std::size_t size() const { return size_; }
+  std::size_t npages() const { return pages_.size(); }
+  bool contains(paddr_t pa, std::size_t n = 1) const;
+  std::uint8_t* host_ptr(paddr_t pa);  // throws KvaError when out of range
+  const std::uint8_t* host_ptr(paddr_t pa) const;
+  void read(paddr_t pa, void* out, std::size_t n) const;
+  void write(paddr_t pa, const void* in, std::size_t n);
+
+  vm_page& page(std::size_t index);
+  vm_page* PHYS_TO_VM_PAGE(paddr_t pa);  // nullptr when pa is outside RAM
+
+  // Allocate a zeroed page (data or page table). Throws KvaError when memory is exhausted.
+  vm_page* vm_page_alloc();
+  void vm_page_free(vm_page* m);  // throws if wired or not allocated
+  void vm_page_wire(vm_page* m);
+  void vm_page_unwire(vm_page* m);  // throws if not wired
+  std::size_t free_count() const;
+
+ private:
+  paddr_t base_;
+  std::size_t size_;
+  std::uint8_t* mem_;  // page-aligned
+  std::vector<vm_page> pages_;
+  std::vector<std::size_t> free_list_;
+};
+
+}  // namespace kva
