@@ -1,0 +1,22 @@
+#include "archs/registry.h"
+
+#include "archs/ref/ref_arch.h"
+
+namespace kva {
+
+const std::vector<ArchInfo>& arch_registry() {
+  // Emulated archs first: they form the default set. Add a new arch's entry here.
+  static const std::vector<ArchInfo> archs = {
+      ref_arch_info(),
+      ref_dmap_arch_info(),
+  };
+  return archs;
+}
+
+const ArchInfo* find_arch(std::string_view name) {
+  for (const auto& a : arch_registry())
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+}  // namespace kva
