@@ -3,7 +3,12 @@
 #    their packages carry include/ and lib/. Older versions are refused with a fix-it message.
 #  - yaml-cpp, GoogleTest and Google Benchmark come from Debian packages.
 
-set(KVA_PYTHON "${PROJECT_SOURCE_DIR}/.venv/bin/python" CACHE FILEPATH
+if(SKBUILD)
+  set(kva_default_python "${Python_EXECUTABLE}")  # the pyproject build environment
+else()
+  set(kva_default_python "${PROJECT_SOURCE_DIR}/.venv/bin/python")
+endif()
+set(KVA_PYTHON "${kva_default_python}" CACHE FILEPATH
     "Python of the project venv that holds the unicorn and capstone wheels")
 
 function(kva_find_wheel_library pkg out_include out_lib)
@@ -60,6 +65,8 @@ set_target_properties(capstone::capstone PROPERTIES
   INTERFACE_INCLUDE_DIRECTORIES "${CAPSTONE_INCLUDE_DIR}")
 
 find_package(yaml-cpp REQUIRED)
-find_package(GTest REQUIRED)
-find_package(benchmark REQUIRED)
+if(KVA_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  find_package(benchmark REQUIRED)
+endif()
 find_program(LLVM_MC NAMES llvm-mc llvm-mc-14 llvm-mc-15 llvm-mc-16 REQUIRED)
