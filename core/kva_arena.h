@@ -13,13 +13,14 @@ class KvaArena {
   explicit KvaArena(VaRange range);  // range must be page aligned
   // First-fit allocation of round_page(bytes); nullopt when no hole is large enough.
   std::optional<vaddr_t> alloc(std::size_t bytes);
-  void free(vaddr_t va, std::size_t bytes);  // throws KvaError on a double or partial free
+  void free(vaddr_t va, std::size_t bytes);  // throws KvaError unless exactly a live allocation
   std::size_t free_bytes() const;
   VaRange range() const { return range_; }
 
  private:
   VaRange range_;
   std::map<vaddr_t, std::size_t> holes_;  // start -> size, coalesced
+  std::map<vaddr_t, std::size_t> allocated_;  // start -> size of each live allocation
 };
 
 }  // namespace kva

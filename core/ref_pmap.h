@@ -34,6 +34,8 @@ class RefPmap final : public Pmap {
   void do_shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va, std::size_t npages) override;
   void do_load(cpuid_t cpu, vaddr_t va, std::span<std::uint8_t> out) override;
   void do_store(cpuid_t cpu, vaddr_t va, std::span<const std::uint8_t> in) override;
+  // A miss walks the tables like x86 hardware: sets A (and D for a write), then caches.
+  void model_fill_on_access(cpuid_t cpu, vaddr_t va, AccessType type) override;
 
  private:
   PteState* leaf(vaddr_t va);

@@ -31,6 +31,7 @@ struct sf_buf {
   vm_page* m = nullptr;      // nullptr for a free slot that was never mapped
   int ref_count = 0;
   CpuSet cpumask;            // CPUs whose TLB cannot hold a stale translation for kva
+  bool cpuprivate = false;   // last allocation was SFB_CPUPRIVATE (fault injection: sticky)
 };
 
 struct SfBufStats {
@@ -82,6 +83,9 @@ class SfBufSubsystem {
   void sf_buf_shootdown(sf_buf* sf, cpuid_t cpu, int flags);
   void count_used();
   void check_owned(const sf_buf* sf) const;
+  void check_alloc_args(const Thread& td, vm_page* m, int flags) const;
+  sf_buf* hash_hit(sf_buf* sf, cpuid_t cpu, int flags);
+  sf_buf* recycle(sf_buf* sf, vm_page* m, cpuid_t cpu, int flags);
 
   Pmap& pmap_;
   Scheduler& sched_;
@@ -90,6 +94,7 @@ class SfBufSubsystem {
   std::vector<std::unique_ptr<sf_buf>> pool_;
   std::unordered_map<vm_page*, sf_buf*> active_;  // sf_buf_active hash: page -> sf_buf
   std::list<sf_buf*> freelist_;                   // sf_buf_freelist, LRU order
+  std::vector<std::list<sf_buf*>::iterator> free_entry_;  // by sf->index: its freelist position
   std::unordered_map<vm_page*, std::unique_ptr<sf_buf>> dmap_bufs_;  // direct-map mode
   int alloc_want_ = 0;                            // sf_buf_alloc_want
   std::unique_ptr<KvaArena> arena_;

@@ -1,0 +1,176 @@
+#include "core/pmap.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace kva {
+
+namespace {
+const MachineConfig& validated(const MachineConfig& cfg) {
+  if (cfg.ncpus < 1 || cfg.ncpus > MAXCPU)
+    throw KvaError("ncpus must be between 1 and " + std::to_string(MAXCPU) + ", got " +
+                   std::to_string(cfg.ncpus));
+  return cfg;
+}
+
+// Bytes of [va, va+n) that stay within va's page.
+std::size_t chunk_in_page(vaddr_t va, std::size_t n) {
+  return std::min<std::size_t>(n, PAGE_SIZE - (va & PAGE_MASK));
+}
+}  // namespace
+
+Pmap::Pmap(const MachineConfig& cfg, paddr_t ram_base)
+    : phys_(std::make_unique<PhysicalMemory>(ram_base, validated(cfg).mem_bytes)),
+      ncpus_(cfg.ncpus),
+      tlb_model_(cfg.ncpus) {}
+
+Pmap::~Pmap() = default;
+
+vaddr_t Pmap::phys_to_dmap(paddr_t) const {
+  throw KvaError(std::string(arch_name()) + " has no direct map (PHYS_TO_DMAP)");
+}
+
+std::optional<paddr_t> Pmap::extract(vaddr_t va) const {
+  const PteState p = pte(va);
+  if (!p.valid) return std::nullopt;
+  return p.pa + (va & PAGE_MASK);
+}
+
+// Like amd64 pmap_qenter, invalidate only when some old PTE was valid: an invalid PTE cannot
+// have been cached by a correct pmap, so a fresh range needs no TLB work.
+void Pmap::qenter(cpuid_t cpu, vaddr_t va, std::span<const paddr_t> pas) {
+  check_cpu(cpu);
+  bool replaced_valid = false;
+  for (std::size_t i = 0; i < pas.size(); ++i) {
+    const vaddr_t page_va = va + i * PAGE_SIZE;
+    replaced_valid |= pte(page_va).valid;
+    kenter(page_va, pas[i]);
+  }
+  if (replaced_valid) invalidate_range_all(cpu, va, pas.size());
+}
+
+void Pmap::qremove(cpuid_t cpu, vaddr_t va, std::size_t count) {
+  check_cpu(cpu);
+  for (std::size_t i = 0; i < count; ++i) kremove(va + i * PAGE_SIZE);
+  invalidate_range_all(cpu, va, count);
+}
+
+void Pmap::invalidate_local(cpuid_t cpu, vaddr_t va, std::size_t npages) {
+  check_cpu(cpu);
+  if (faults_.enabled(Fault::SkipLocalInvalidation)) return;
+  do_invalidate_local(cpu, va, npages);
+}
+
+void Pmap::shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va, std::size_t npages) {
+  check_cpu(initiator);
+  targets = targets & all_cpus();
+  targets.clr(initiator);
+  if (faults_.enabled(Fault::DropShootdownIpi) && !targets.empty()) {
+    targets.clr(targets.last());
+    ++stats_.dropped_ipis;
+  }
+  if (targets.empty()) return;
+  ++stats_.shootdowns;
+  stats_.shootdown_targets += static_cast<std::uint64_t>(targets.count());
+  do_shootdown(initiator, targets, va, npages);
+}
+
+void Pmap::invalidate_range_all(cpuid_t cpu, vaddr_t va, std::size_t npages) {
+  invalidate_local(cpu, va, npages);
+  shootdown(cpu, all_cpus(), va, npages);
+}
+
+void Pmap::model_fill_on_access(cpuid_t cpu, vaddr_t va, AccessType) {
+  const PteState p = pte(va);
+  if (!p.valid) return;
+  tlb_model_.fill(cpu, va, TlbEntry{p.pa, p.writable, p.global, 0});
+}
+
+void Pmap::check_cpu(cpuid_t cpu) const {
+  if (cpu < 0 || cpu >= ncpus_)
+    throw KvaError("cpu " + std::to_string(cpu) + " does not exist (ncpus=" +
+                   std::to_string(ncpus_) + ")");
+}
+
+// Runs before the access: a cached translation that differs from the page tables is reported;
+// a miss is a hardware walk, which may fill the model.
+void Pmap::check_architectural(cpuid_t cpu, vaddr_t va, AccessKind kind) {
+  const std::optional<TlbEntry> cached = tlb_model_.lookup(cpu, va);
+  if (!cached) {
+    model_fill_on_access(cpu, va, kind == AccessKind::Load ? AccessType::Read : AccessType::Write);
+    return;
+  }
+  const PteState p = pte(va);
+  if (p.valid && cached->pa == p.pa) return;
+  StaleAccess a{Oracle::Architectural, kind, cpu, va, std::nullopt, cached->pa, {}, {}, step_};
+  if (p.valid) a.expected_pa = p.pa;
+  stale_.add(std::move(a));
+}
+
+std::vector<std::uint8_t> Pmap::load(cpuid_t cpu, vaddr_t va, std::size_t n) {
+  check_cpu(cpu);
+  std::vector<std::uint8_t> out(n);
+  for (std::size_t done = 0; done < n;) {
+    const vaddr_t cva = va + done;
+    const std::size_t len = chunk_in_page(cva, n - done);
+    std::span<std::uint8_t> chunk(out.data() + done, len);
+    ++stats_.loads;
+    check_architectural(cpu, cva, AccessKind::Load);
+    do_load(cpu, cva, chunk);
+    // Observed oracle: the bytes must be those of the page the tables map now.
+    const PteState p = pte(cva);
+    std::vector<std::uint8_t> expected;
+    if (p.valid) {
+      expected.resize(len);
+      phys_->read(p.pa + (cva & PAGE_MASK), expected.data(), len);
+    }
+    if (!p.valid || !std::equal(expected.begin(), expected.end(), chunk.begin())) {
+      StaleAccess a{Oracle::Observed, AccessKind::Load, cpu, cva, std::nullopt, std::nullopt,
+                    std::move(expected), {chunk.begin(), chunk.end()}, step_};
+      if (p.valid) a.expected_pa = p.pa;
+      if (auto cached = tlb_model_.lookup(cpu, cva)) a.cached_pa = cached->pa;
+      stale_.add(std::move(a));
+    }
+    done += len;
+  }
+  return out;
+}
+
+void Pmap::store(cpuid_t cpu, vaddr_t va, std::span<const std::uint8_t> data) {
+  check_cpu(cpu);
+  for (std::size_t done = 0; done < data.size();) {
+    const vaddr_t cva = va + done;
+    const std::size_t len = chunk_in_page(cva, data.size() - done);
+    std::span<const std::uint8_t> chunk = data.subspan(done, len);
+    ++stats_.stores;
+    check_architectural(cpu, cva, AccessKind::Store);
+    do_store(cpu, cva, chunk);
+    // Observed oracle: the bytes must have landed in the page the tables map now.
+    const PteState p = pte(cva);
+    std::vector<std::uint8_t> landed;
+    if (p.valid) {
+      landed.resize(len);
+      phys_->read(p.pa + (cva & PAGE_MASK), landed.data(), len);
+    }
+    if (!p.valid || !std::equal(landed.begin(), landed.end(), chunk.begin())) {
+      StaleAccess a{Oracle::Observed, AccessKind::Store, cpu, cva, std::nullopt, std::nullopt,
+                    {chunk.begin(), chunk.end()}, std::move(landed), step_};
+      if (p.valid) a.expected_pa = p.pa;
+      if (auto cached = tlb_model_.lookup(cpu, cva)) a.cached_pa = cached->pa;
+      stale_.add(std::move(a));
+    }
+    done += len;
+  }
+}
+
+void Pmap::copy(cpuid_t cpu, vaddr_t dst, vaddr_t src, std::size_t n) {
+  for (std::size_t done = 0; done < n;) {
+    // A chunk stays within one page on both sides.
+    const std::size_t len = chunk_in_page(dst + done, chunk_in_page(src + done, n - done));
+    const std::vector<std::uint8_t> bytes = load(cpu, src + done, len);
+    store(cpu, dst + done, bytes);
+    done += len;
+  }
+}
+
+}  // namespace kva

@@ -1,1 +1,0 @@
-#include "archs/registry.h"
