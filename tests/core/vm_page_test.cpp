@@ -1,0 +1,92 @@
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "core/vm_page.h"
+
+namespace kva {
+namespace {
+
+TEST(PhysicalMemory, BitsAllCoversEveryDevBsizeChunk) {
+  EXPECT_EQ(VM_PAGE_BITS_ALL, 0xFFu);
+  EXPECT_EQ(PAGE_SIZE / DEV_BSIZE, 8u);
+}
+
+TEST(PhysicalMemory, LayoutAndHostBufferIsPageAligned) {
+  PhysicalMemory phys(0x100000, 16 * PAGE_SIZE);
+  EXPECT_EQ(phys.npages(), 16u);
+  EXPECT_EQ(phys.base(), 0x100000u);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(phys.host_ptr(0x100000)) % PAGE_SIZE, 0u);
+  EXPECT_EQ(phys.page(3).phys_addr, 0x100000u + 3 * PAGE_SIZE);
+  EXPECT_EQ(phys.PHYS_TO_VM_PAGE(0x100000 + 3 * PAGE_SIZE + 5), &phys.page(3));
+  EXPECT_EQ(phys.PHYS_TO_VM_PAGE(0x100000 + 16 * PAGE_SIZE), nullptr);
+  EXPECT_EQ(phys.PHYS_TO_VM_PAGE(0xFF000), nullptr);
+  EXPECT_TRUE(phys.contains(0x100000 + 16 * PAGE_SIZE - 4, 4));
+  EXPECT_FALSE(phys.contains(0x100000 + 16 * PAGE_SIZE - 4, 5));
+}
+
+TEST(PhysicalMemory, RejectsUnalignedOrEmpty) {
+  EXPECT_THROW(PhysicalMemory(0x100, PAGE_SIZE), KvaError);
+  EXPECT_THROW(PhysicalMemory(0, PAGE_SIZE + 1), KvaError);
+  EXPECT_THROW(PhysicalMemory(0, 0), KvaError);
+}
+
+TEST(PhysicalMemory, ReadWriteRoundTripAndBoundsChecked) {
+  PhysicalMemory phys(0, 2 * PAGE_SIZE);
+  const std::uint8_t in[3] = {1, 2, 3};
+  phys.write(PAGE_SIZE - 1, in, 3);  // straddles the two pages: one buffer
+  std::uint8_t out[3] = {};
+  phys.read(PAGE_SIZE - 1, out, 3);
+  EXPECT_EQ(out[0], 1);
+  EXPECT_EQ(out[2], 3);
+  EXPECT_EQ(*phys.host_ptr(PAGE_SIZE + 1), 3);
+  EXPECT_THROW(phys.read(2 * PAGE_SIZE - 1, out, 2), KvaError);
+  EXPECT_THROW(phys.host_ptr(2 * PAGE_SIZE), KvaError);
+}
+
+TEST(PhysicalMemory, AllocZeroesRecycledPage) {
+  PhysicalMemory phys(0, PAGE_SIZE);
+  vm_page* m = phys.vm_page_alloc();
+  std::vector<std::uint8_t> junk(PAGE_SIZE, 0xAB);
+  phys.write(m->phys_addr, junk.data(), junk.size());
+  phys.vm_page_free(m);
+  vm_page* again = phys.vm_page_alloc();
+  ASSERT_EQ(again, m);  // the only page
+  std::vector<std::uint8_t> out(PAGE_SIZE, 0xFF);
+  phys.read(again->phys_addr, out.data(), out.size());
+  EXPECT_EQ(out, std::vector<std::uint8_t>(PAGE_SIZE, 0));
+  EXPECT_TRUE(again->allocated);
+  EXPECT_EQ(again->valid, VM_PAGE_BITS_ALL);
+}
+
+TEST(PhysicalMemory, ExhaustionAndFreeCount) {
+  PhysicalMemory phys(0, 2 * PAGE_SIZE);
+  EXPECT_EQ(phys.free_count(), 2u);
+  vm_page* a = phys.vm_page_alloc();
+  vm_page* b = phys.vm_page_alloc();
+  EXPECT_NE(a, b);
+  EXPECT_EQ(phys.free_count(), 0u);
+  EXPECT_THROW(phys.vm_page_alloc(), KvaError);
+  phys.vm_page_free(a);
+  EXPECT_EQ(phys.free_count(), 1u);
+  EXPECT_THROW(phys.vm_page_free(a), KvaError);  // double free
+}
+
+TEST(PhysicalMemory, WiringCountsAndProtectsFromFree) {
+  PhysicalMemory phys(0, 2 * PAGE_SIZE);
+  vm_page* m = phys.vm_page_alloc();
+  phys.vm_page_wire(m);
+  phys.vm_page_wire(m);
+  EXPECT_EQ(m->wire_count, 2);
+  EXPECT_THROW(phys.vm_page_free(m), KvaError);
+  phys.vm_page_unwire(m);
+  phys.vm_page_unwire(m);
+  EXPECT_EQ(m->wire_count, 0);
+  EXPECT_THROW(phys.vm_page_unwire(m), KvaError);
+  phys.vm_page_free(m);
+  EXPECT_THROW(phys.vm_page_wire(m), KvaError);  // not allocated any more
+}
+
+}  // namespace
+}  // namespace kva
