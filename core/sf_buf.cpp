@@ -170,7 +170,7 @@ void SfBufSubsystem::sf_buf_map(sf_buf* sf, cpuid_t cpu, int flags) {
   // mapping is still clean: keep cpumask and skip their invalidations.
   if (opte.valid && opte.accessed) {
     if (!pmap_.faults().enabled(Fault::KeepCpumaskOnRemap)) sf->cpumask.zero();
-  } else {
+  } else if (opte.valid) {
     ++stats_.invalidations_skipped_unaccessed;
   }
   sf_buf_shootdown(sf, cpu, flags);
