@@ -1,5 +1,7 @@
 #include "archs/registry.h"
 
+#include "archs/amd64/amd64_arch.h"
+#include "archs/i386/i386_arch.h"
 #include "archs/ref/ref_arch.h"
 
 namespace kva {
@@ -7,6 +9,9 @@ namespace kva {
 const std::vector<ArchInfo>& arch_registry() {
   // Emulated archs first: they form the default set. Add a new arch's entry here.
   static const std::vector<ArchInfo> archs = {
+      amd64_arch_info(),
+      i386_arch_info(),
+      i386_pae_arch_info(),
       ref_arch_info(),
       ref_dmap_arch_info(),
   };

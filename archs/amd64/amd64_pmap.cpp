@@ -1,0 +1,29 @@
+// amd64: FreeBSD's kernel layout in miniature. The direct map (DMAP_MIN_ADDRESS) covers all
+// RAM with global 2 MiB pages, so sf_buf runs in direct-map mode; kva_space stands in for the
+// kernel map that buffer maps (pmap_qenter) come from.
+#include "archs/amd64/amd64_arch.h"
+#include "archs/amd64/amd64_paging.h"
+#include "archs/x86/x86_pmap_impl.h"
+#include "stubs/amd64_stubs.h"
+
+namespace kva {
+
+namespace {
+constexpr vaddr_t kDmapBase = 0xfffff800'00000000ull;  // DMAP_MIN_ADDRESS
+constexpr vaddr_t kKvaBase = 0xfffffe00'00000000ull;   // VM_MIN_KERNEL_ADDRESS
+constexpr std::size_t kKvaBytes = 256u << 20;
+}  // namespace
+
+template class x86::X86Pmap<amd64::Paging>;
+
+ArchInfo amd64_arch_info() {
+  return {"amd64",
+          "x86-64 4-level paging, direct map (2 MiB global pages), invlpg + IPI shootdowns (Unicorn)",
+          true, true, [](const MachineConfig& c) -> std::unique_ptr<Pmap> {
+            x86::Platform p{"amd64", x86::CpuMode::Long64, x86::kCr4Pae | x86::kCr4Pge,
+                            &stubs::amd64_stubs, {kKvaBase, kKvaBase + kKvaBytes}, kDmapBase};
+            return std::make_unique<x86::X86Pmap<amd64::Paging>>(c, std::move(p));
+          }};
+}
+
+}  // namespace kva

@@ -1,0 +1,56 @@
+#include "archs/x86/x86_cpu.h"
+
+#include <unicorn/x86.h>
+
+#include "core/types.h"
+
+namespace kva::x86 {
+
+namespace {
+
+void write_reg(uc_engine* uc, int reg, std::uint64_t v, const char* what) {
+  if (uc_reg_write(uc, reg, &v) != UC_ERR_OK)
+    throw KvaError(std::string("x86 boot: cannot write ") + what);
+}
+
+std::uint64_t read_reg(uc_engine* uc, int reg) {
+  std::uint64_t v = 0;
+  uc_reg_read(uc, reg, &v);
+  return v;
+}
+
+}  // namespace
+
+GuestIsa guest_isa(CpuMode mode, std::uint64_t root, std::uint64_t cr4_bits) {
+  bool is64 = mode == CpuMode::Long64;
+  GuestIsa isa;
+  isa.name = is64 ? "x86-64" : "i386";
+  isa.uc_arch_id = UC_ARCH_X86;
+  isa.uc_mode_id = is64 ? UC_MODE_64 : UC_MODE_32;
+  isa.cs_arch_id = CS_ARCH_X86;
+  isa.cs_mode_id = is64 ? CS_MODE_64 : CS_MODE_32;
+  isa.pc_reg = is64 ? UC_X86_REG_RIP : UC_X86_REG_EIP;
+  isa.sp_reg = is64 ? UC_X86_REG_RSP : UC_X86_REG_ESP;
+  isa.arg_regs = is64 ? std::vector<int>{UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX}
+                      : std::vector<int>{UC_X86_REG_EDI, UC_X86_REG_ESI, UC_X86_REG_EDX};
+  isa.boot_cpu = [root, cr4_bits](uc_engine* uc, cpuid_t) {
+    write_reg(uc, UC_X86_REG_CR4, read_reg(uc, UC_X86_REG_CR4) | cr4_bits, "CR4");
+    write_reg(uc, UC_X86_REG_CR3, root, "CR3");
+    write_reg(uc, UC_X86_REG_CR0, kCr0PagingOn, "CR0");
+    if ((read_reg(uc, UC_X86_REG_CR0) & kCr0PagingOn) != kCr0PagingOn)
+      throw KvaError("x86 boot: paging did not turn on (CR0 readback)");
+  };
+  isa.decode_trap = [pc_reg = isa.pc_reg](uc_engine* uc, std::uint32_t intno) {
+    Trap t;
+    t.intno = intno;
+    t.pc = read_reg(uc, pc_reg);
+    if (intno == kVectorPageFault) {
+      t.page_fault = true;
+      t.fault_va = read_reg(uc, UC_X86_REG_CR2);  // the faulting linear address
+    }
+    return t;
+  };
+  return isa;
+}
+
+}  // namespace kva::x86

@@ -1,0 +1,23 @@
+// x86 CPU facts the emulated machine needs: control-register values that turn paging on, the
+// page-fault vector, and the GuestIsa description handed to emu/Machine.
+#pragma once
+#include <cstdint>
+
+#include "emu/guest_isa.h"
+
+namespace kva::x86 {
+
+enum class CpuMode { Long64, Protected32 };
+
+// CR4 bits (Intel SDM vol. 3, 2.5).
+inline constexpr std::uint64_t kCr4Pae = 1u << 5;
+inline constexpr std::uint64_t kCr4Pge = 1u << 7;
+// CR0 = PG | WP | ET | PE: paging on, supervisor writes honour R/W.
+inline constexpr std::uint64_t kCr0PagingOn = 0x80010011;
+inline constexpr std::uint32_t kVectorPageFault = 14;
+
+// A GuestIsa whose boot_cpu loads CR4 |= cr4_bits, CR3 = root and then CR0 (the order that
+// works in Unicorn; in long mode EFER is already LME|LMA = 0x500 from reset).
+GuestIsa guest_isa(CpuMode mode, std::uint64_t root, std::uint64_t cr4_bits);
+
+}  // namespace kva::x86
