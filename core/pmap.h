@@ -77,6 +77,8 @@ class Pmap {
 
   // pmap_qenter / pmap_qremove: map or unmap consecutive pages, then invalidate the range on
   // every CPU (local + shootdown), as FreeBSD's pmap does. `cpu` is the issuing CPU.
+  // Like amd64 pmap_qenter, qenter invalidates only when it replaced at least one valid PTE;
+  // qremove always invalidates.
   void qenter(cpuid_t cpu, vaddr_t va, std::span<const paddr_t> pas);
   void qremove(cpuid_t cpu, vaddr_t va, std::size_t count);
 

@@ -53,17 +53,28 @@ class SfBufSubsystem::AllocOp final : public ThreadOp {
 
 SfBufSubsystem::SfBufSubsystem(Pmap& pmap, Scheduler& sched, SfBufConfig cfg)
     : pmap_(pmap), sched_(sched), dmap_(pmap.has_direct_map()) {
-  // sf_buf_init: with a direct map there is no pool at all.
+  if (dmap_) return;  // sf_buf_init: with a direct map there is no pool at all
+  own_arena_ = std::make_unique<KvaArena>(pmap.kva_space());
+  arena_ = own_arena_.get();
+  sf_buf_init(cfg.nsfbufs);
+}
+
+SfBufSubsystem::SfBufSubsystem(Pmap& pmap, Scheduler& sched, SfBufConfig cfg, KvaArena& kva)
+    : pmap_(pmap), sched_(sched), dmap_(pmap.has_direct_map()), arena_(&kva) {
   if (dmap_) return;
-  if (cfg.nsfbufs <= 0) throw KvaError("nsfbufs must be positive");
-  arena_ = std::make_unique<KvaArena>(pmap.kva_space());
-  const std::size_t bytes = static_cast<std::size_t>(cfg.nsfbufs) * PAGE_SIZE;
+  sf_buf_init(cfg.nsfbufs);
+}
+
+// One contiguous KVA range of nsfbufs pages (kva_alloc in FreeBSD), every slot on the free list.
+void SfBufSubsystem::sf_buf_init(int nsfbufs) {
+  if (nsfbufs <= 0) throw KvaError("nsfbufs must be positive");
+  const std::size_t bytes = static_cast<std::size_t>(nsfbufs) * PAGE_SIZE;
   const std::optional<vaddr_t> base = arena_->alloc(bytes);
-  if (!base) throw KvaError("nsfbufs=" + std::to_string(cfg.nsfbufs) + " exceeds the kva space");
-  stats_.nsfbufs = cfg.nsfbufs;
-  pool_.reserve(static_cast<std::size_t>(cfg.nsfbufs));
-  free_entry_.reserve(static_cast<std::size_t>(cfg.nsfbufs));
-  for (int i = 0; i < cfg.nsfbufs; ++i) {
+  if (!base) throw KvaError("nsfbufs=" + std::to_string(nsfbufs) + " exceeds the free kva space");
+  stats_.nsfbufs = nsfbufs;
+  pool_.reserve(static_cast<std::size_t>(nsfbufs));
+  free_entry_.reserve(static_cast<std::size_t>(nsfbufs));
+  for (int i = 0; i < nsfbufs; ++i) {
     auto sf = std::make_unique<sf_buf>();
     sf->index = i;
     sf->kva = *base + static_cast<vaddr_t>(i) * PAGE_SIZE;

@@ -55,9 +55,13 @@ struct SfBufConfig {
 class SfBufSubsystem {
  public:
   SfBufSubsystem(Pmap& pmap, Scheduler& sched, SfBufConfig cfg = {});
+  // Carves the pool out of `kva` (shared with e.g. buffer maps) instead of a private arena over
+  // all of pmap.kva_space(). `kva` must outlive this object.
+  SfBufSubsystem(Pmap& pmap, Scheduler& sched, SfBufConfig cfg, KvaArena& kva);
   bool direct_map_mode() const { return dmap_; }
 
-  // sf_buf_alloc(m, flags) run by thread td. `done` receives the result (nullptr = NULL) when
+  // sf_buf_alloc(m, flags) run by thread td. Unlike FreeBSD, a thread that slept for a free
+  // sf_buf looks the page up in the hash again, so a page is never mapped by two sf_bufs. `done` receives the result (nullptr = NULL) when
   // the call returns: at once, or, if td had to sleep, later from inside Scheduler::run().
   // Returns true if the call completed now. Misuse throws KvaError (unwired page, CPUPRIVATE
   // from an unpinned thread, unknown flags, td busy).
@@ -84,6 +88,7 @@ class SfBufSubsystem {
   void count_used();
   void check_owned(const sf_buf* sf) const;
   void check_alloc_args(const Thread& td, vm_page* m, int flags) const;
+  void sf_buf_init(int nsfbufs);
   sf_buf* hash_hit(sf_buf* sf, cpuid_t cpu, int flags);
   sf_buf* recycle(sf_buf* sf, vm_page* m, cpuid_t cpu, int flags);
 
@@ -97,7 +102,8 @@ class SfBufSubsystem {
   std::vector<std::list<sf_buf*>::iterator> free_entry_;  // by sf->index: its freelist position
   std::unordered_map<vm_page*, std::unique_ptr<sf_buf>> dmap_bufs_;  // direct-map mode
   int alloc_want_ = 0;                            // sf_buf_alloc_want
-  std::unique_ptr<KvaArena> arena_;
+  std::unique_ptr<KvaArena> own_arena_;  // when no shared arena was given
+  KvaArena* arena_ = nullptr;            // where the pool's KVA comes from
 };
 
 }  // namespace kva

@@ -159,7 +159,9 @@ TEST(SfBufPool, AbitOptimizationSkipsInvalidationOnlyForUnusedMapping) {
     vm_page* a = wired_page(mc.pmap.phys(), kA);
     vm_page* b = wired_page(mc.pmap.phys(), kB);
     sf_buf* sf = mc.sfb.sf_buf_alloc_now(*mc.td[0], a, 0);
-    if (accessed) EXPECT_EQ(mc.read_byte(1, sf->kva), kA);
+    if (accessed) {
+      EXPECT_EQ(mc.read_byte(1, sf->kva), kA);
+    }
     EXPECT_EQ(mc.pmap.pte(sf->kva).accessed, accessed);
     mc.sfb.sf_buf_free(*mc.td[0], sf);
     const PmapStats before = mc.pmap.stats();
@@ -421,6 +423,18 @@ TEST(SfBufMisuse, PoolLargerThanKvaSpaceIsRejected) {
   EXPECT_THROW(SfBufSubsystem(pmap, sched, SfBufConfig{3}), KvaError);
   EXPECT_THROW(SfBufSubsystem(pmap, sched, SfBufConfig{0}), KvaError);
   EXPECT_EQ(SfBufSubsystem(pmap, sched, SfBufConfig{2}).pool().size(), 2u);
+}
+
+TEST(SfBufPool, SharedArenaLeavesRoomForOtherUsers) {
+  RefPmap pmap(MachineConfig{1, 1u << 20, nullptr},
+               RefPmapConfig{false, {0x10000000, 0x10000000 + 8 * PAGE_SIZE}});
+  Scheduler sched;
+  KvaArena kva(pmap.kva_space());
+  const vaddr_t buffer_map = *kva.alloc(2 * PAGE_SIZE);  // e.g. a buf(9) map taken first
+  SfBufSubsystem sfb(pmap, sched, SfBufConfig{4}, kva);
+  EXPECT_EQ(sfb.pool().front()->kva, buffer_map + 2 * PAGE_SIZE);
+  EXPECT_EQ(kva.free_bytes(), 2 * PAGE_SIZE);
+  EXPECT_THROW(SfBufSubsystem(pmap, sched, SfBufConfig{3}, kva), KvaError);
 }
 
 }  // namespace
