@@ -6,7 +6,7 @@
         .text
         .code64
 
-# kva_copy(dst = rdi, src = rsi, nbytes = rdx): 64-byte blocks, then bytes. Loads and stores
+# kva_copy(dst = rdi, src = rsi, nbytes = rdx): 64-byte blocks, then 8-byte words, then bytes. Loads and stores
 # of the emulated access go through the vCPU's MMU and TLB like any kernel access.
         .globl kva_copy, kva_copy_done
 kva_copy:
@@ -33,14 +33,23 @@ kva_copy:
         sub     $64, %rdx
         cmp     $64, %rdx
         jae     1b
-2:      test    %rdx, %rdx
+2:      cmp     $8, %rdx
+        jb      4f
+3:      mov     (%rsi), %rax
+        mov     %rax, (%rdi)
+        add     $8, %rsi
+        add     $8, %rdi
+        sub     $8, %rdx
+        cmp     $8, %rdx
+        jae     3b
+4:      test    %rdx, %rdx
         jz      9f
-3:      movb    (%rsi), %al
+5:      movb    (%rsi), %al
         movb    %al, (%rdi)
         inc     %rsi
         inc     %rdi
         dec     %rdx
-        jnz     3b
+        jnz     5b
 9:
 kva_copy_done:
         ud2

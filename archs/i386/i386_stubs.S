@@ -8,7 +8,7 @@
         .text
         .code32
 
-# kva_copy(dst = edi, src = esi, nbytes = edx): 32-byte blocks, then bytes.
+# kva_copy(dst = edi, src = esi, nbytes = edx): 32-byte blocks, then 4-byte words, then bytes.
         .globl kva_copy, kva_copy_done
 kva_copy:
         cmp     $32, %edx
@@ -34,14 +34,23 @@ kva_copy:
         sub     $32, %edx
         cmp     $32, %edx
         jae     1b
-2:      test    %edx, %edx
+2:      cmp     $4, %edx
+        jb      4f
+3:      mov     (%esi), %eax
+        mov     %eax, (%edi)
+        add     $4, %esi
+        add     $4, %edi
+        sub     $4, %edx
+        cmp     $4, %edx
+        jae     3b
+4:      test    %edx, %edx
         jz      9f
-3:      movb    (%esi), %al
+5:      movb    (%esi), %al
         movb    %al, (%edi)
         inc     %esi
         inc     %edi
         dec     %edx
-        jnz     3b
+        jnz     5b
 9:
 kva_copy_done:
         ud2

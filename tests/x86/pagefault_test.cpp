@@ -60,7 +60,7 @@ TEST(X86Trace, TraceShowsDisassembledGuestInstructions) {
   EXPECT_NE(t.find("emu_start kva_copy"), std::string::npos) << t;
   EXPECT_NE(t.find("invlpg"), std::string::npos) << t;
   EXPECT_NE(t.find("cpu0   0x"), std::string::npos) << t;
-  EXPECT_NE(t.find("mov byte ptr [edi], al"), std::string::npos) << t;
+  EXPECT_NE(t.find("mov dword ptr [edi], eax"), std::string::npos) << t;
 }
 
 INSTANTIATE_TEST_SUITE_P(X86, PageFaultTest, testing::ValuesIn(x86_archs()), arch_test_name);
