@@ -1,0 +1,125 @@
+#include "runner/cli_args.h"
+
+#include <cstring>
+
+namespace kva::runner {
+namespace {
+
+std::vector<std::string> split_commas(const std::string& s, const std::string& option) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    auto comma = s.find(',', start);
+    std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (item.empty()) throw UsageError(option + ": empty name in '" + s + "'");
+    out.push_back(item);
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
+std::uint64_t parse_number(const std::string& s, const std::string& option, std::uint64_t max) {
+  if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos)
+    throw UsageError(option + ": expected a non-negative integer, got '" + s + "'");
+  std::uint64_t v = std::stoull(s);
+  if (v > max) throw UsageError(option + ": " + s + " is too large (max " + std::to_string(max) + ")");
+  return v;
+}
+
+}  // namespace
+
+const char* usage_text() {
+  return "usage: kvabench run [PATH ...] [options]   run testcases (default PATH: testcases/)\n"
+         "       kvabench archs                     list arch variants (name, description)\n"
+         "       kvabench faults                    list fault-injection switches\n"
+         "       kvabench --help | --version\n"
+         "\n"
+         "run options:\n"
+         "  --arch A[,B...]           restrict to these archs (default: each testcase's own list,\n"
+         "                            else every arch in the default set)\n"
+         "  --seed N                  scheduler seed (default 1); testcases with `seeds: K` use N..N+K-1\n"
+         "  --inject F[,G...]         enable fault-injection switches (see `kvabench faults`)\n"
+         "  --junit FILE              write JUnit XML results\n"
+         "  --json FILE               write JSON results\n"
+         "  -j N                      run testcases in N worker processes\n"
+         "  --list                    validate the testcases and list the jobs, run nothing\n"
+         "  -v, --verbose             per-step log on stderr\n"
+         "  --trace                   per-vCPU disassembled guest trace on stderr\n"
+         "\n"
+         "exit status: 0 all testcases pass, 1 some testcase fails, 2 usage or input error\n";
+}
+
+CliOptions parse_cli(int argc, char** argv) {
+  CliOptions o;
+  if (argc < 2) throw UsageError("missing command");
+  std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    o.command = CliOptions::Command::Help;
+    return o;
+  }
+  if (cmd == "--version") {
+    o.command = CliOptions::Command::Version;
+    return o;
+  }
+  if (cmd == "archs" || cmd == "faults") {
+    if (argc > 2) throw UsageError(cmd + ": takes no arguments");
+    o.command = cmd == "archs" ? CliOptions::Command::Archs : CliOptions::Command::Faults;
+    return o;
+  }
+  if (cmd != "run") throw UsageError("unknown command '" + cmd + "'");
+  o.command = CliOptions::Command::Run;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    // --opt=value and --opt value are both accepted.
+    std::string value;
+    bool has_inline = false;
+    if (a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
+      value = a.substr(a.find('=') + 1);
+      a = a.substr(0, a.find('='));
+      has_inline = true;
+    }
+    auto arg = [&]() -> std::string {
+      if (has_inline) return value;
+      if (i + 1 >= argc) throw UsageError(a + ": missing value");
+      return argv[++i];
+    };
+    if (a == "--arch") {
+      auto v = split_commas(arg(), a);
+      o.archs.insert(o.archs.end(), v.begin(), v.end());
+    } else if (a == "--seed") {
+      o.seed = parse_number(arg(), a, ~std::uint64_t{0} >> 8);
+    } else if (a == "--inject") {
+      auto v = split_commas(arg(), a);
+      o.inject.insert(o.inject.end(), v.begin(), v.end());
+    } else if (a == "--junit") {
+      o.junit = arg();
+    } else if (a == "--json") {
+      o.json = arg();
+    } else if (a == "-j" || a == "--jobs") {
+      o.jobs = static_cast<int>(parse_number(arg(), a, 256));
+      if (o.jobs < 1) throw UsageError(a + ": must be at least 1");
+    } else if (a.rfind("-j", 0) == 0 && a.size() > 2 && a[2] != '-') {
+      o.jobs = static_cast<int>(parse_number(a.substr(2), "-j", 256));
+      if (o.jobs < 1) throw UsageError("-j: must be at least 1");
+    } else if (a == "-v" || a == "--verbose") {
+      o.verbose = true;
+    } else if (a == "--trace") {
+      o.trace = true;
+    } else if (a == "--list") {
+      o.list = true;
+    } else if (a == "--help" || a == "-h") {
+      o.command = CliOptions::Command::Help;
+      return o;
+    } else if (!a.empty() && a[0] == '-' && a != "-") {
+      throw UsageError("unknown option '" + a + "'");
+    } else {
+      o.paths.push_back(a);
+    }
+    if (has_inline && (a == "-v" || a == "--verbose" || a == "--trace" || a == "--list"))
+      throw UsageError(a + ": takes no value");
+  }
+  if (o.paths.empty()) o.paths.push_back(kDefaultTestcaseDir);
+  return o;
+}
+
+}  // namespace kva::runner

@@ -1,0 +1,34 @@
+// Command-line parsing for kvabench. Usage errors exit with status 2.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace kva::runner {
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct CliOptions {
+  enum class Command { Run, Archs, Faults, Help, Version };
+  Command command = Command::Help;
+  std::vector<std::string> paths;   // run: files or directories
+  std::vector<std::string> archs;   // --arch
+  std::uint64_t seed = 1;           // --seed
+  std::vector<std::string> inject;  // --inject
+  std::string junit, json;          // --junit / --json
+  int jobs = 1;                     // -j
+  bool verbose = false;             // -v
+  bool trace = false;               // --trace
+  bool list = false;                // --list: validate and list jobs, run nothing
+};
+
+CliOptions parse_cli(int argc, char** argv);
+const char* usage_text();
+inline constexpr const char* kDefaultTestcaseDir = "testcases/";
+
+}  // namespace kva::runner

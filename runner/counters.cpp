@@ -1,0 +1,106 @@
+#include "runner/counters.h"
+
+#include <limits>
+
+namespace kva::runner {
+
+const std::vector<CounterDef>& counter_defs() {
+  using S = CounterSources;
+#define SF(field) CounterDef{"sf_buf", #field, [](const S& s) { return std::uint64_t(s.sf.field); }}
+#define PM(field) CounterDef{"pmap", #field, [](const S& s) { return std::uint64_t(s.pmap.field); }}
+  static const std::vector<CounterDef> defs = {
+      SF(nsfbufs), SF(nsfbufsused), SF(nsfbufspeak), SF(sf_allocwait), SF(sf_allocfail),
+      SF(remaps), SF(hash_hits), SF(local_invalidations), SF(shootdowns), SF(shootdown_targets),
+      SF(invalidations_skipped_unaccessed),
+      PM(local_invalidations), PM(full_flushes), PM(shootdowns), PM(shootdown_targets), PM(ipis),
+      PM(broadcasts), PM(dropped_ipis), PM(loads), PM(stores), PM(guest_instructions),
+      PM(emu_calls),
+      CounterDef{"stale", "observed", [](const S& s) { return std::uint64_t(s.stale.count(Oracle::Observed)); }},
+      CounterDef{"stale", "architectural", [](const S& s) { return std::uint64_t(s.stale.count(Oracle::Architectural)); }},
+  };
+#undef SF
+#undef PM
+  return defs;
+}
+
+const CounterDef* find_counter(const std::string& group, const std::string& name) {
+  for (const auto& d : counter_defs())
+    if (d.group == group && d.name == name) return &d;
+  return nullptr;
+}
+
+CounterValues snapshot_counters(const CounterSources& src) {
+  CounterValues v;
+  for (const auto& d : counter_defs()) v[d.key()] = static_cast<std::int64_t>(d.get(src));
+  return v;
+}
+
+bool Comparison::holds(std::int64_t o) const {
+  switch (op) {
+    case Op::Eq: return o == value;
+    case Op::Ne: return o != value;
+    case Op::Ge: return o >= value;
+    case Op::Le: return o <= value;
+    case Op::Gt: return o > value;
+    case Op::Lt: return o < value;
+  }
+  return false;
+}
+
+std::string Comparison::text() const {
+  static const char* ops[] = {"", "!=", ">=", "<=", ">", "<"};
+  return ops[static_cast<int>(op)] + std::to_string(value);
+}
+
+Comparison Comparison::parse(const YamlReader& r, const YAML::Node& n, const std::string& what) {
+  std::string s = r.str(n, what);
+  Comparison c;
+  static const std::pair<const char*, Op> prefixes[] = {
+      {">=", Op::Ge}, {"<=", Op::Le}, {"!=", Op::Ne}, {"==", Op::Eq}, {">", Op::Gt}, {"<", Op::Lt}};
+  std::string digits = s;
+  for (const auto& [p, op] : prefixes) {
+    std::string ps(p);
+    if (s.compare(0, ps.size(), ps) == 0) {
+      c.op = op;
+      digits = s.substr(ps.size());
+      break;
+    }
+  }
+  while (!digits.empty() && digits.front() == ' ') digits.erase(digits.begin());
+  if (digits.empty() || digits.size() > 15 ||
+      digits.find_first_not_of("0123456789") != std::string::npos)
+    throw r.error(n, what + ": expected a count or a comparison like \">=1\", got '" + s + "'");
+  c.value = std::stoll(digits);
+  return c;
+}
+
+std::vector<CounterExpectation> parse_counter_expectations(const YamlReader& r,
+                                                           const YAML::Node& n,
+                                                           const std::string& what,
+                                                           const std::vector<std::string>& groups) {
+  std::vector<CounterExpectation> out;
+  r.require_map(n, what);
+  for (const auto& g : n) {
+    std::string group = r.str(g.first, what + " group");
+    bool allowed = false;
+    for (const auto& a : groups) allowed = allowed || a == group;
+    if (!allowed) {
+      std::string list;
+      for (const auto& a : groups) list += (list.empty() ? "" : ", ") + a;
+      throw r.error(g.first, what + ": unknown counter group '" + group + "' (expected " + list + ")");
+    }
+    r.require_map(g.second, what + "." + group);
+    for (const auto& c : g.second) {
+      std::string name = r.str(c.first, what + "." + group + " counter");
+      const CounterDef* def = find_counter(group, name);
+      if (!def) throw r.error(c.first, what + ": unknown counter '" + group + "." + name + "'");
+      std::string cw = what + "." + group + "." + name;
+      out.push_back({def, Selectable<Comparison>::parse(r, c.second, cw, [&](const YAML::Node& v) {
+                       return Comparison::parse(r, v, cw);
+                     })});
+    }
+  }
+  return out;
+}
+
+}  // namespace kva::runner

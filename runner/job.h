@@ -1,0 +1,48 @@
+// A job is one testcase on one arch with one scheduler seed; its result is what every report
+// (summary, JSON, JUnit, -j pipes) is made from.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "archs/registry.h"
+#include "core/faults.h"
+#include "runner/counters.h"
+#include "runner/run_context.h"
+#include "runner/testcase.h"
+
+namespace kva::runner {
+
+struct Job {
+  const Testcase* testcase;
+  const ArchInfo* arch;
+  std::uint64_t seed;
+};
+
+struct JobResult {
+  std::string testcase;
+  std::string file;
+  std::string arch;
+  std::uint64_t seed = 0;
+  bool direct_map = false;
+  bool passed = false;
+  std::vector<Failure> failures;
+  CounterValues counters;                         // at the end of the job
+  std::vector<std::string> faults_not_applicable; // injected but meaningless on this arch
+  double wall_ms = 0;
+};
+
+struct JobOptions {
+  std::vector<Fault> faults;
+  bool verbose = false;  // per-step log on stderr
+  bool trace = false;    // per-vCPU guest trace on stderr (MachineConfig::trace)
+};
+
+// Jobs in a stable order: testcases in load order, then arch (registry order), then seed.
+// `archs` from --arch restricts every testcase (empty: the testcase's own list / the default set).
+std::vector<Job> plan_jobs(const std::vector<Testcase>& testcases,
+                           const std::vector<const ArchInfo*>& archs, std::uint64_t base_seed);
+
+JobResult run_job(const Job& job, const JobOptions& opts);
+
+}  // namespace kva::runner

@@ -1,0 +1,126 @@
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+
+#include "runner/byte_pattern.h"
+#include "runner/job.h"
+#include "runner/step_executor.h"
+#include "runner/step_op.h"
+
+namespace kva::runner {
+namespace {
+
+constexpr std::size_t kMaxStaleReports = 5;  // per oracle; the counts say how many in all
+const char* kEnd = "end of testcase";
+
+void check_counters(RunContext& ctx, const std::vector<CounterExpectation>& expect,
+                    const char* oracle) {
+  CounterValues now = ctx.counters();
+  for (const auto& c : expect) {
+    const Comparison* want = c.expected.resolve(ctx.arch());
+    if (!want) continue;
+    std::int64_t v = now[c.def->key()];
+    if (!want->holds(v))
+      ctx.fail({kEnd, oracle, c.def->key(), std::nullopt, std::nullopt, want->text(), std::to_string(v)});
+  }
+}
+
+std::string pa_text(const std::optional<paddr_t>& pa) {
+  if (!pa) return "unmapped";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "pa 0x%llx", static_cast<unsigned long long>(*pa));
+  return buf;
+}
+
+// Default policy: without `expect_stale`, every stale access is a failure.
+void report_stale(RunContext& ctx) {
+  std::map<Oracle, std::size_t> reported;
+  for (const auto& e : ctx.pmap().stale_log().entries()) {
+    if (reported[e.oracle]++ >= kMaxStaleReports) continue;
+    std::string oracle = std::string(to_string(e.oracle)) + " staleness";
+    std::string expected = pa_text(e.expected_pa), observed = pa_text(e.cached_pa);
+    if (!e.expected.empty() || !e.observed.empty()) {
+      expected += " bytes " + hex_bytes(e.expected, 8);
+      observed += " bytes " + hex_bytes(e.observed, 8);
+    }
+    ctx.fail({e.step, oracle, std::string(to_string(e.kind)) + ": " + e.describe(), e.cpu, e.va,
+              expected, observed});
+  }
+}
+
+void check_sleepers(RunContext& ctx) {
+  for (const auto& [name, rec] : ctx.allocs())
+    if (!rec->done && rec->on_complete)
+      ctx.fail({kEnd, "never woken", "sf_buf_alloc for " + name + " by " + rec->thread +
+                                         " is still sleeping",
+                std::nullopt, std::nullopt, "woken", "sleeping"});
+}
+
+}  // namespace
+
+std::vector<Job> plan_jobs(const std::vector<Testcase>& testcases,
+                           const std::vector<const ArchInfo*>& archs, std::uint64_t base_seed) {
+  std::vector<Job> jobs;
+  for (const auto& tc : testcases) {
+    for (const auto& a : arch_registry()) {
+      bool in_testcase = tc.archs.empty()
+                             ? a.in_default_set
+                             : std::find(tc.archs.begin(), tc.archs.end(), a.name) != tc.archs.end();
+      bool selected = archs.empty() ? in_testcase
+                      : std::find(archs.begin(), archs.end(), &a) != archs.end() &&
+                            (tc.archs.empty() || in_testcase);
+      if (!selected) continue;
+      for (int k = 0; k < tc.seeds; ++k) jobs.push_back({&tc, &a, base_seed + k});
+    }
+  }
+  return jobs;
+}
+
+JobResult run_job(const Job& job, const JobOptions& opts) {
+  auto t0 = std::chrono::steady_clock::now();
+  const Testcase& tc = *job.testcase;
+  JobResult res;
+  res.testcase = tc.name;
+  res.file = tc.file;
+  res.arch = job.arch->name;
+  res.seed = job.seed;
+  FaultSet faults;
+  for (Fault f : opts.faults) faults.enable(f);
+  std::unique_ptr<RunContext> ctx;
+  try {
+    ctx = std::make_unique<RunContext>(tc, *job.arch, job.seed, faults,
+                                       opts.trace ? &std::cerr : nullptr,
+                                       opts.verbose ? &std::cerr : nullptr);
+  } catch (const std::exception& e) {
+    res.failures.push_back({"machine setup", "setup error", e.what(), std::nullopt, std::nullopt, "", ""});
+  }
+  if (ctx) {
+    res.direct_map = ctx->arch().direct_map;
+    if (opts.verbose)
+      std::cerr << tc.name << " [" << res.arch << ", " << ctx->arch().mode() << ", seed "
+                << job.seed << "]\n";
+    try {
+      for (const auto& step : tc.steps)
+        if (!execute_step(*ctx, step)) break;
+      ctx->begin_step(kEnd);
+      check_sleepers(*ctx);
+      check_counters(*ctx, tc.expect, "counter");
+      if (tc.expect_stale) check_counters(*ctx, *tc.expect_stale, "expected staleness");
+      else report_stale(*ctx);
+    } catch (const std::exception& e) {
+      ctx->fail({"", "internal error", e.what(), std::nullopt, std::nullopt, "", ""});
+    }
+    res.failures = ctx->failures();
+    res.counters = ctx->counters();
+    for (Fault f : opts.faults) {
+      const FaultInfo& info = fault_info(f);
+      if (info.sf_buf_pool_only && ctx->pmap().has_direct_map())
+        res.faults_not_applicable.emplace_back(info.name);
+    }
+  }
+  res.passed = res.failures.empty();
+  res.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+}  // namespace kva::runner

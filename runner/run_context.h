@@ -1,0 +1,103 @@
+// The state of one running job (testcase x arch x seed): the machine built from the arch
+// registry, the names bound by steps, and the failures found so far.
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "archs/registry.h"
+#include "core/sched.h"
+#include "core/sf_buf.h"
+#include "runner/counters.h"
+#include "runner/selector.h"
+#include "runner/testcase.h"
+
+namespace kva::runner {
+
+class RunContext;
+
+// One mismatch between what a testcase expects and what happened.
+struct Failure {
+  std::string step;    // label of the step (or "end of testcase")
+  std::string oracle;  // which check caught it, e.g. "observed staleness", "unexpected value"
+  std::string message;
+  std::optional<int> cpu;
+  std::optional<std::uint64_t> va;
+  std::string expected;
+  std::string observed;
+};
+
+// A step cannot run as written on this machine (e.g. reading through a NULL sf_buf).
+// Reported as a failure of that step; the job stops.
+class StepError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// An sf_buf_alloc call, possibly still sleeping.
+struct AllocRecord {
+  std::string thread;
+  bool done = false;
+  sf_buf* result = nullptr;     // valid once done; nullptr = NULL
+  std::string completed_step;   // label of the step during which the call returned
+  std::function<void(RunContext&, AllocRecord&)> on_complete;
+};
+
+class RunContext {
+ public:
+  RunContext(const Testcase& tc, const ArchInfo& arch, std::uint64_t seed, const FaultSet& faults,
+             std::ostream* trace, std::ostream* log);
+  ~RunContext();
+
+  Pmap& pmap() { return *pmap_; }
+  Scheduler& sched() { return *sched_; }
+  SfBufSubsystem& sfbufs() { return *sfbufs_; }
+  const ArchContext& arch() const { return arch_; }
+  const Testcase& testcase() const { return tc_; }
+  std::ostream* log() const { return log_; }
+
+  vm_page* page(const std::string& name) const;
+  void bind_page(const std::string& name, vm_page* m);
+  Thread& thread(const std::string& name);
+  AllocRecord& new_alloc(const std::string& name, const std::string& thread);
+  AllocRecord& alloc(const std::string& name);
+  // Every sf_buf_alloc call made so far, by name.
+  std::vector<std::pair<std::string, const AllocRecord*>> allocs() const;
+  // The sf_buf bound to name; StepError when the allocation returned NULL or still sleeps.
+  sf_buf* sf(const std::string& name);
+  // Runner-owned KVA for raw pmap steps, carved from the top of the pmap's kva_space().
+  void reserve_kva(const std::string& name, std::size_t pages);
+  vaddr_t kva(const std::string& name) const;
+  std::size_t kva_pages(const std::string& name) const;
+
+  void begin_step(const std::string& label);
+  const std::string& step_label() const { return step_; }
+  void fail(Failure f);
+  const std::vector<Failure>& failures() const { return failures_; }
+  CounterValues counters() const;
+  void snapshot_counters_as(const std::string& label) { snapshots_[label] = counters(); }
+  const CounterValues* snapshot(const std::string& label) const;
+
+ private:
+  const Testcase& tc_;
+  ArchContext arch_;
+  std::ostream* log_;
+  std::unique_ptr<Pmap> pmap_;
+  std::unique_ptr<Scheduler> sched_;
+  std::unique_ptr<SfBufSubsystem> sfbufs_;
+  std::map<std::string, vm_page*> pages_;
+  std::map<std::string, Thread*> threads_;
+  std::map<std::string, std::unique_ptr<AllocRecord>> allocs_;
+  struct Reservation { vaddr_t va; std::size_t pages; };
+  std::map<std::string, Reservation> kvas_;
+  vaddr_t kva_top_ = 0;
+  std::string step_;
+  std::vector<Failure> failures_;
+  std::map<std::string, CounterValues> snapshots_;
+};
+
+}  // namespace kva::runner

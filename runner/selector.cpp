@@ -1,0 +1,18 @@
+#include "runner/selector.h"
+
+#include "archs/registry.h"
+
+namespace kva::runner {
+
+bool is_selector_key(const std::string& key) {
+  return key == "pool" || key == "dmap" || key == "default" || find_arch(key) != nullptr;
+}
+
+bool is_selector_map(const YAML::Node& n) {
+  if (!n.IsMap() || n.size() == 0) return false;
+  for (const auto& kv : n)
+    if (!kv.first.IsScalar() || !is_selector_key(kv.first.Scalar())) return false;
+  return true;
+}
+
+}  // namespace kva::runner

@@ -1,0 +1,62 @@
+// Values that may differ per arch or per sf_buf mode. A YAML value is either plain (applies
+// everywhere) or a selector map whose keys are arch names, `pool` / `dmap` (no direct map /
+// direct map, i.e. Pmap::has_direct_map()) and `default`. The most specific key wins:
+// arch name, then mode, then default. When nothing matches, the expectation is not checked
+// on that arch.
+#pragma once
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "runner/yaml_fields.h"
+
+namespace kva::runner {
+
+struct ArchContext {
+  std::string arch;
+  bool direct_map = false;
+  const char* mode() const { return direct_map ? "dmap" : "pool"; }
+};
+
+// True if n is a map whose keys are all selector keys (and there is at least one).
+bool is_selector_map(const YAML::Node& n);
+bool is_selector_key(const std::string& key);
+
+template <class T>
+class Selectable {
+ public:
+  Selectable() = default;
+  explicit Selectable(T all) : all_(std::move(all)) {}
+
+  const T* resolve(const ArchContext& ctx) const {
+    if (all_) return &*all_;
+    for (const std::string& key : {ctx.arch, std::string(ctx.mode()), std::string("default")}) {
+      auto it = by_key_.find(key);
+      if (it != by_key_.end()) return &it->second;
+    }
+    return nullptr;
+  }
+  bool empty() const { return !all_ && by_key_.empty(); }
+
+  // parse_one converts one plain value.
+  static Selectable parse(const YamlReader& r, const YAML::Node& n, const std::string& what,
+                          const std::function<T(const YAML::Node&)>& parse_one) {
+    Selectable s;
+    if (!is_selector_map(n)) {
+      s.all_ = parse_one(n);
+      return s;
+    }
+    for (const auto& kv : n) {
+      std::string key = kv.first.Scalar();
+      s.by_key_.emplace(key, parse_one(kv.second));
+    }
+    return s;
+  }
+
+ private:
+  std::optional<T> all_;
+  std::map<std::string, T> by_key_;
+};
+
+}  // namespace kva::runner

@@ -1,0 +1,179 @@
+// The op table and the parsing of one step entry.
+#include <algorithm>
+
+#include "runner/selector.h"
+#include "runner/step_op.h"
+
+namespace kva::runner {
+namespace {
+
+const char* kind_name(ParseContext::Kind k) {
+  switch (k) {
+    case ParseContext::Kind::Page: return "page";
+    case ParseContext::Kind::SfBuf: return "sf_buf";
+    case ParseContext::Kind::Kva: return "kva reservation";
+    case ParseContext::Kind::Label: return "step label";
+    case ParseContext::Kind::Thread: return "thread";
+  }
+  return "?";
+}
+
+const std::map<std::string, OpDef>& op_table() {
+  static const std::map<std::string, OpDef> table = [] {
+    std::map<std::string, OpDef> t;
+    for (auto family : {page_ops, sf_buf_ops, access_ops, pmap_ops, control_ops, race_ops})
+      for (auto& def : family()) t.emplace(def.name, def);
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace
+
+ParseContext::ParseContext(const YamlReader& r, const Testcase& tc) : r_(r), tc_(tc) {
+  for (const auto& t : tc.threads) names_[t.name] = Kind::Thread;
+}
+
+void ParseContext::define(const YAML::Node& at, const std::string& name, Kind kind) {
+  auto it = names_.find(name);
+  if (it != names_.end())
+    throw r_.error(at, "'" + name + "' is already defined (as a " + kind_name(it->second) + ")");
+  names_[name] = kind;
+}
+
+bool ParseContext::defined(const std::string& name, Kind kind) const {
+  auto it = names_.find(name);
+  return it != names_.end() && it->second == kind;
+}
+
+void ParseContext::require(const YAML::Node& at, const std::string& name, Kind kind) const {
+  auto it = names_.find(name);
+  if (it == names_.end())
+    throw r_.error(at, std::string("undefined ") + kind_name(kind) + " '" + name + "'" +
+                           (kind == Kind::Thread ? "" : " (not defined by an earlier step)"));
+  if (it->second != kind)
+    throw r_.error(at, "'" + name + "' is a " + kind_name(it->second) + ", not a " +
+                           kind_name(kind));
+}
+
+std::string ParseContext::page(Fields& f, const std::string& key) {
+  YAML::Node n = f.require(key);
+  std::string name = r_.name(n, f.what() + "." + key);
+  require(n, name, Kind::Page);
+  return name;
+}
+
+std::string ParseContext::sf(Fields& f, const std::string& key) {
+  YAML::Node n = f.require(key);
+  std::string name = r_.name(n, f.what() + "." + key);
+  require(n, name, Kind::SfBuf);
+  return name;
+}
+
+std::string ParseContext::label(Fields& f, const std::string& key) {
+  YAML::Node n = f.require(key);
+  std::string name = r_.name(n, f.what() + "." + key);
+  require(n, name, Kind::Label);
+  return name;
+}
+
+std::string ParseContext::forward_label(Fields& f, const std::string& key) {
+  YAML::Node n = f.require(key);
+  std::string name = r_.name(n, f.what() + "." + key);
+  forward_labels_.emplace_back(n, name);
+  return name;
+}
+
+void ParseContext::finish() const {
+  for (const auto& [n, name] : forward_labels_) require(n, name, Kind::Label);
+}
+
+std::optional<std::string> ParseContext::optional_thread(Fields& f) {
+  if (!f.has("thread")) return race_thread;
+  YAML::Node n = f.get("thread");
+  std::string name = r_.name(n, f.what() + ".thread");
+  require(n, name, Kind::Thread);
+  if (race_thread && name != *race_thread)
+    throw r_.error(n, f.what() + ": inside a race, ops run on their racing thread '" +
+                          *race_thread + "'");
+  return name;
+}
+
+std::string ParseContext::thread(Fields& f) {
+  auto t = optional_thread(f);
+  if (!t) throw r_.error(f.node(), f.what() + ": missing required field 'thread'");
+  return *t;
+}
+
+int ParseContext::thread_cpu(const std::string& thread) const {
+  for (const auto& t : tc_.threads)
+    if (t.name == thread) return t.cpu;
+  return 0;
+}
+
+int ParseContext::cpu_value(const YAML::Node& n, const std::string& what) const {
+  return static_cast<int>(r_.integer(n, what, 0, tc_.machine.cpus - 1));
+}
+
+int ParseContext::cpu(Fields& f) {
+  if (f.has("cpu")) {
+    if (f.has("thread") || race_thread)
+      throw r_.error(f.get("cpu"), f.what() + ": give either cpu or thread, not both" +
+                                       std::string(race_thread ? " (inside a race the racing thread's CPU is used)" : ""));
+    return cpu_value(f.get("cpu"), f.what() + ".cpu");
+  }
+  auto t = optional_thread(f);
+  if (!t) throw r_.error(f.node(), f.what() + ": missing field 'cpu' (or 'thread')");
+  return thread_cpu(*t);
+}
+
+const OpDef* find_op(const std::string& name) {
+  auto it = op_table().find(name);
+  return it == op_table().end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> op_names() {
+  std::vector<std::string> names;
+  for (const auto& [n, d] : op_table()) names.push_back(n);
+  return names;
+}
+
+Step parse_step(const YAML::Node& entry, ParseContext& pc) {
+  const YamlReader& r = pc.reader();
+  if (!entry.IsMap() || entry.size() != 1)
+    throw r.error(entry, "a step is a mapping with exactly one key, the op name (e.g. `- read: {...}`)");
+  auto kv = *entry.begin();
+  std::string op = r.str(kv.first, "step op");
+  const OpDef* def = find_op(op);
+  if (!def) {
+    std::string all;
+    for (const auto& n : op_names()) all += (all.empty() ? "" : ", ") + n;
+    throw r.error(kv.first, "unknown op '" + op + "' (known ops: " + all + ")");
+  }
+  Step step;
+  step.op = op;
+  step.line = kv.first.Mark().line + 1;
+  int number = pc.next_step_number++;
+  Fields f(r, kv.second.IsNull() ? YAML::Node(YAML::NodeType::Map) : kv.second, op, def->primary);
+  if (f.has("label")) {
+    YAML::Node ln = f.get("label");
+    step.label = r.name(ln, op + ".label");
+    pc.define(ln, step.label, ParseContext::Kind::Label);
+  } else {
+    step.label = "#" + std::to_string(number) + " " + op;
+    if (pc.race_thread) step.label = *pc.race_thread + ":" + step.label;
+  }
+  if (f.has("only")) {
+    YAML::Node only = f.get("only");
+    step.only = r.str_list(only, op + ".only");
+    for (const auto& k : step.only)
+      if (!is_selector_key(k) || k == "default")
+        throw r.error(only, op + ".only: '" + k + "' is neither an arch nor a mode (pool, dmap)");
+  }
+  if (f.has("expect_error")) step.expect_error = r.str(f.get("expect_error"), op + ".expect_error");
+  step.impl = def->parse(f, pc);
+  f.finish();
+  return step;
+}
+
+}  // namespace kva::runner

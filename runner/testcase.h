@@ -1,0 +1,74 @@
+// The in-memory form of one testcase file (format 1), fully validated by the parser before
+// anything runs. See docs/testcases.md for the YAML syntax.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runner/counters.h"
+
+namespace kva::runner {
+
+class RunContext;
+
+// One parsed step's behaviour (parsers live in the steps_*.cpp files, see step_op.h).
+class StepOp {
+ public:
+  virtual ~StepOp() = default;
+  // Runs the step. Misuse reported by the core surfaces as KvaError (see Step::expect_error);
+  // expectation mismatches are recorded with RunContext::fail.
+  virtual void run(RunContext& ctx) = 0;
+};
+
+inline constexpr int kFormatVersion = 1;
+
+// Input limits; larger values are input errors (exit 2), not crashes or hangs.
+struct Limits {
+  static constexpr int max_cpus = 64;
+  static constexpr std::uint64_t min_memory = 256u << 10;
+  static constexpr std::uint64_t max_memory = 1u << 30;
+  static constexpr int max_nsfbufs = 4096;
+  static constexpr int max_threads = 256;
+  static constexpr int max_seeds = 100;
+  static constexpr std::uint64_t max_access = 64u << 10;   // bytes per read/write/copy
+  static constexpr int max_reserve_pages = 1024;            // kva_reserve, all steps together
+};
+
+struct MachineSpec {
+  int cpus = 2;
+  std::uint64_t mem_bytes = 16u << 20;
+  int nsfbufs = 64;
+};
+
+struct ThreadSpec {
+  std::string name;
+  int cpu = 0;
+  bool pinned = true;
+};
+
+struct Step {
+  std::string op;           // op name, e.g. "sf_buf_alloc"
+  std::string label;        // `label:` or "#<n> <op>"; also the Pmap step label in stale reports
+  int line = 0;             // 1-based line of the step in the file
+  std::optional<std::string> expect_error;  // the step must raise a KvaError containing this
+  std::vector<std::string> only;            // run only on these archs / modes (pool, dmap)
+  std::unique_ptr<StepOp> impl;
+};
+
+struct Testcase {
+  std::string file;
+  std::string name;
+  std::string description;
+  std::vector<std::string> archs;  // empty: every arch with in_default_set
+  MachineSpec machine;
+  std::vector<ThreadSpec> threads;
+  std::vector<Step> steps;
+  int seeds = 1;  // run with seeds base .. base+seeds-1
+  std::vector<CounterExpectation> expect;        // end-of-test counters
+  // Declared: staleness is allowed and these counts are checked. Absent: any stale access fails.
+  std::optional<std::vector<CounterExpectation>> expect_stale;
+};
+
+}  // namespace kva::runner
