@@ -13,7 +13,8 @@ struct AllocOutcome {
     Ok,      // returns an sf_buf without sleeping
     Null,    // returns NULL without sleeping
     Blocks,  // sleeps; `then` says how it ends
-    MayBlock // inside a race: may sleep, must end with an sf_buf
+    MayBlock, // inside a race: may sleep, must end with an sf_buf
+    Any       // returns without sleeping, NULL or not (SFB_NOWAIT inside a race)
   };
   Kind kind = Kind::Ok;
   // Checks on the returned sf_buf.
@@ -28,6 +29,7 @@ const char* kind_text(AllocOutcome::Kind k) {
     case AllocOutcome::Kind::Null: return "NULL";
     case AllocOutcome::Kind::Blocks: return "to sleep";
     case AllocOutcome::Kind::MayBlock: return "an sf_buf (possibly after sleeping)";
+    case AllocOutcome::Kind::Any: return "NULL or an sf_buf, without sleeping";
   }
   return "?";
 }
@@ -44,9 +46,10 @@ Selectable<AllocOutcome> parse_outcome(const YAML::Node& n, ParseContext& pc,
     if (v.IsScalar()) {
       std::string s = v.Scalar();
       if (s == "ok") o.kind = AllocOutcome::Kind::Ok;
+      else if (s == "any") o.kind = AllocOutcome::Kind::Any;
       else if (s == "blocks" && allow_blocks) o.kind = AllocOutcome::Kind::Blocks;
       else
-        throw r.error(v, what + ": expected ok, null" + std::string(allow_blocks ? ", blocks" : "") +
+        throw r.error(v, what + ": expected ok, null, any" + std::string(allow_blocks ? ", blocks" : "") +
                              " or a map of checks, got '" + s + "'");
       return o;
     }
@@ -98,7 +101,8 @@ struct SfBufAlloc : StepOp {
       if (rec.on_complete) rec.on_complete(ctx, rec);
     });
     if (!now) {
-      if (want.kind == AllocOutcome::Kind::Ok || want.kind == AllocOutcome::Kind::Null) {
+      if (want.kind == AllocOutcome::Kind::Ok || want.kind == AllocOutcome::Kind::Null ||
+          want.kind == AllocOutcome::Kind::Any) {
         ctx.fail({"", "unexpected block",
                   "sf_buf_alloc(" + page + ") by " + thread + " slept on \"" + td.wmesg() + "\"",
                   td.cpu(), std::nullopt, kind_text(want.kind), "sleeping"});
@@ -130,11 +134,13 @@ struct SfBufAlloc : StepOp {
                 td.cpu(), std::nullopt, "to sleep", rec.result ? "an sf_buf" : "NULL"});
       return;
     }
+    if (want.kind == AllocOutcome::Kind::Any) return;
     if (want.kind == AllocOutcome::Kind::MayBlock) want.kind = AllocOutcome::Kind::Ok;
     check(ctx, rec, want, false);
   }
 
   void check(RunContext& ctx, const AllocRecord& rec, const AllocOutcome& want, bool after_sleep) const {
+    if (want.kind == AllocOutcome::Kind::Any) return;
     std::string call = "sf_buf_alloc(" + page + ") by " + thread + (after_sleep ? " after sleeping" : "");
     if (want.kind == AllocOutcome::Kind::Null) {
       if (rec.result)
@@ -195,7 +201,10 @@ int parse_flags(Fields& f, const YamlReader& r) {
 struct SfBufFree : StepOp {
   std::string sf;
   std::optional<std::string> thread;  // default: the thread that allocated it
+  bool if_not_null = false;           // `if (sf != NULL) sf_buf_free(sf)`, after SFB_NOWAIT
   void run(RunContext& ctx) override {
+    const AllocRecord& rec = ctx.alloc(sf);
+    if (if_not_null && rec.done && !rec.result) return;
     sf_buf* b = ctx.sf(sf);
     ctx.sfbufs().sf_buf_free(ctx.thread(thread.value_or(ctx.alloc(sf).thread)), b);
   }
@@ -231,6 +240,7 @@ std::vector<OpDef> sf_buf_ops() {
          auto op = std::make_unique<SfBufFree>();
          op->sf = pc.sf(f);
          op->thread = pc.optional_thread(f);
+         if (f.has("if_not_null")) op->if_not_null = pc.reader().boolean(f.get("if_not_null"), "sf_buf_free.if_not_null");
          return op;
        }},
       {"sf_buf_ref", "sf",
