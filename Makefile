@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all deps configure build test run bench clean
+.PHONY: all deps configure build python test run bench clean
 
 all: build
 
@@ -21,7 +21,13 @@ configure: deps $(BUILD)/CMakeCache.txt
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build
+# The Python package, built by pyproject.toml (scikit-build-core) and installed into the venv so
+# pytest imports what was just built. Incremental: the CMake tree persists in build/python.
+python: build
+	CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) $(PY) -m pip install -q --no-build-isolation --no-deps \
+	  --disable-pip-version-check --root-user-action=ignore .
+
+test: build python
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(PY) -m pytest -q tests/python
 

@@ -1,0 +1,36 @@
+// Declarations shared by the binding files: each file binds one part of the API.
+#pragma once
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "python/bindings/machine.h"
+
+namespace kva::pyapi {
+
+namespace py = pybind11;
+using MachineClass = py::class_<Machine, std::shared_ptr<Machine>>;
+
+// A page given either as a Page handle or as a physical address.
+using PageOrPa = std::variant<PageHandle, std::uint64_t>;
+paddr_t pa_of(const Machine& machine, const PageOrPa& page);
+
+// bytes, bytearray, memoryview or a list of ints, as a byte vector (TypeError otherwise, e.g.
+// for str, which has no single byte encoding).
+std::vector<std::uint8_t> bytes_arg(const py::handle& data, const char* what);
+py::bytes to_bytes(const std::vector<std::uint8_t>& data);
+
+void bind_errors(py::module_& m);                 // errors.cpp
+void bind_registry(py::module_& m);               // registry_bindings.cpp
+void bind_machine(py::module_& m, MachineClass& cls);          // machine_bindings.cpp
+void bind_page(py::module_& m, MachineClass& cls);             // page_bindings.cpp
+void bind_pmap_ops(MachineClass& cls);                         // pmap_bindings.cpp
+void bind_observation(MachineClass& cls);                      // observation_bindings.cpp
+void bind_sf_buf(py::module_& m, MachineClass& cls);           // sf_buf_bindings.cpp
+
+}  // namespace kva::pyapi

@@ -1,0 +1,103 @@
+// The object behind kvabench.Machine: one arch's Pmap (from the registry), a Scheduler and an
+// SfBufSubsystem, plus the handles Python holds into it. Free of pybind11 so that argument
+// checks stay plain C++: bad arguments throw std::invalid_argument (Python ValueError), misuse
+// of a kernel interface throws kva::KvaError as the core does.
+//
+// Every handle holds a shared_ptr to its Machine, so a Page, Thread or SfBuf kept by a script
+// never outlives the memory it points into.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "archs/registry.h"
+#include "core/kva_arena.h"
+#include "core/sched.h"
+#include "core/sf_buf.h"
+
+namespace kva::pyapi {
+
+struct MachineOptions {
+  std::string arch;
+  int ncpus = 2;
+  std::size_t mem_bytes = 16u << 20;
+  int nsfbufs = 64;
+  std::uint64_t seed = 1;
+  std::vector<std::string> inject;  // fault names
+  bool trace = false;               // collect the per-vCPU disassembled guest trace
+};
+
+class Machine;
+
+struct PageHandle {
+  std::shared_ptr<Machine> machine;
+  vm_page* m;
+};
+
+struct ThreadHandle {
+  std::shared_ptr<Machine> machine;
+  Thread* td;
+};
+
+struct SfBufHandle {
+  std::shared_ptr<Machine> machine;
+  sf_buf* sf;
+};
+
+// The result of an sf_buf_alloc() whose thread slept: filled in from inside Machine::run().
+struct PendingAlloc {
+  bool done = false;
+  sf_buf* sf = nullptr;  // nullptr: the call returned NULL
+};
+
+struct PendingSfBufHandle {
+  std::shared_ptr<Machine> machine;
+  std::shared_ptr<PendingAlloc> state;
+};
+
+class Machine : public std::enable_shared_from_this<Machine> {
+ public:
+  explicit Machine(const MachineOptions& opts);
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  const ArchInfo& arch() const { return *arch_; }
+  Pmap& pmap() { return *pmap_; }
+  Scheduler& sched() { return sched_; }
+  SfBufSubsystem& sfb() { return *sfb_; }
+  // KVA for raw kenter/qenter experiments, from the arena the sf_buf pool is carved out of, so
+  // the two never overlap.
+  vaddr_t kva_alloc(std::size_t npages);
+  void kva_free(vaddr_t va, std::size_t npages);
+
+  // Argument checks shared by every binding (std::invalid_argument on failure).
+  cpuid_t cpu(int c) const;
+  CpuSet cpus(const std::vector<int>& list) const;
+  vm_page* page(const PageHandle& p) const;
+  Thread& thread(const ThreadHandle& t) const;
+  sf_buf* sf_buf_of(const SfBufHandle& s) const;
+
+  void inject(const std::string& fault_name);
+  std::vector<std::string> enabled_faults() const;
+
+  PageHandle page_alloc();
+  ThreadHandle thread_create(const std::string& name, int cpu, bool pinned);
+  PageHandle handle(vm_page* m) { return {shared_from_this(), m}; }
+  ThreadHandle handle(Thread* td) { return {shared_from_this(), td}; }
+  SfBufHandle handle(sf_buf* sf) { return {shared_from_this(), sf}; }
+  std::string take_trace();  // the trace collected since the last call
+
+ private:
+  const ArchInfo* arch_;
+  std::ostringstream trace_;  // declared before pmap_: the pmap writes into it until destroyed
+  std::unique_ptr<Pmap> pmap_;
+  Scheduler sched_;
+  std::unique_ptr<KvaArena> kva_arena_;  // shared by the sf_buf pool and kva_alloc()
+  std::unique_ptr<SfBufSubsystem> sfb_;
+};
+
+const ArchInfo& arch_by_name(const std::string& name);  // std::invalid_argument listing names
+
+}  // namespace kva::pyapi

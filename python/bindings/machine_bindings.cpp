@@ -1,0 +1,42 @@
+// kvabench.Machine: construction, identity, fault injection, step labels and the trace.
+// (kvabench.Machine in Python subclasses this to parse memory sizes and sf_buf flag names.)
+#include "python/bindings/bindings.h"
+
+namespace kva::pyapi {
+
+void bind_machine(py::module_& m, MachineClass& cls) {
+  cls.doc() = "An emulated machine: one arch's pmap, a scheduler and the sf_buf subsystem.";
+  cls.def(py::init([](const std::string& arch, int cpus, std::size_t memory, int nsfbufs,
+                      std::uint64_t seed, const std::vector<std::string>& inject, bool trace) {
+            return std::make_shared<Machine>(
+                MachineOptions{arch, cpus, memory, nsfbufs, seed, inject, trace});
+          }),
+          py::arg("arch"), py::arg("cpus") = 2, py::arg("memory") = std::size_t{16} << 20,
+          py::arg("nsfbufs") = 64, py::arg("seed") = 1, py::arg("inject") = std::vector<std::string>{},
+          py::arg("trace") = false);
+
+  cls.def_property_readonly("arch", [](Machine& self) { return self.arch().name; });
+  cls.def_property_readonly("description", [](Machine& self) { return self.arch().description; });
+  cls.def_property_readonly("emulated", [](Machine& self) { return self.arch().emulated; });
+  cls.def_property_readonly("ncpus", [](Machine& self) { return self.pmap().ncpus(); });
+  cls.def_property_readonly("memory", [](Machine& self) { return self.pmap().phys().size(); });
+  cls.def_property_readonly("has_direct_map", [](Machine& self) { return self.pmap().has_direct_map(); });
+  cls.def_property_readonly("sf_buf_direct_map",
+                            [](Machine& self) { return self.sfb().direct_map_mode(); },
+                            "True when sf_bufs are direct-map addresses (no pool).");
+  cls.def_property_readonly("kva_space", [](Machine& self) {
+    const VaRange r = self.pmap().kva_space();
+    return py::make_tuple(r.start, r.end);
+  }, "(start, end) of the KVA reserved for sf_bufs and buffer maps; end is exclusive.");
+  cls.def_property_readonly("seed", [](Machine& self) { return self.sched().seed(); });
+
+  cls.def("inject", &Machine::inject, py::arg("fault"), "Enable a fault-injection switch by name.");
+  cls.def_property_readonly("faults", &Machine::enabled_faults, "Names of the enabled faults.");
+  cls.def("set_step", [](Machine& self, std::string label) { self.pmap().set_step(std::move(label)); },
+          py::arg("label"), "Label recorded with every stale access from now on.");
+  cls.def_property_readonly("step", [](Machine& self) { return self.pmap().step(); });
+  cls.def("trace", &Machine::take_trace,
+          "Disassembled guest trace since the last call (Machine(trace=True), emulated archs).");
+}
+
+}  // namespace kva::pyapi
