@@ -90,13 +90,13 @@ std::string YamlReader::name(const YAML::Node& n, const std::string& what) const
 
 Fields::Fields(const YamlReader& r, const YAML::Node& node, std::string what, const char* primary)
     : r_(r), node_(node), what_(std::move(what)), primary_(primary ? primary : "") {
-  if (node.IsScalar() && primary) {
+  // Shorthand: `- op: value` (or a list) stands for `- op: {primary: value}`.
+  if ((node.IsScalar() || node.IsSequence()) && primary) {
     scalar_form_ = true;
     return;
   }
   if (!node.IsMap()) {
-    if (primary)
-      throw r.error(node, what_ + ": expected a mapping or a " + primary_ + " name");
+    if (primary) throw r.error(node, what_ + ": expected a mapping or a value for '" + primary_ + "'");
     throw r.error(node, what_ + ": expected a mapping");
   }
 }

@@ -37,8 +37,8 @@ class YamlReader {
 };
 
 // The fields of one mapping. Reads record which keys were used; finish() rejects the rest.
-// A scalar node is accepted for maps that have a primary field (`- signal: t1` means
-// `- signal: {thread: t1}`).
+// A scalar (or list) node is accepted for maps that have a primary field (`- signal: t1`
+// means `- signal: {thread: t1}`).
 class Fields {
  public:
   Fields(const YamlReader& r, const YAML::Node& node, std::string what,
