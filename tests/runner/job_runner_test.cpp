@@ -1,0 +1,117 @@
+// Parsing whole testcase files and running them on the reference archs (no emulation).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "runner/job.h"
+#include "runner/result_codec.h"
+#include "runner/testcase_parser.h"
+
+namespace kva::runner {
+namespace {
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() / ("kvabench_runner_test_" + name + ".yaml");
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+const char* kRecycle = R"(format: 1
+name: recycle
+description: accessed recycle invalidates everywhere
+machine: {cpus: 2, nsfbufs: 1}
+threads:
+  - {name: t0, cpu: 0}
+steps:
+  - page_alloc: {as: [p1, p2]}
+  - sf_buf_alloc: {thread: t0, page: p1, as: s1}
+  - read: {cpu: 1, sf: s1, expect: {page: p1}}
+  - sf_buf_free: s1
+  - sf_buf_alloc: {thread: t0, page: p2, as: s2, expect: {pool: {same_as: s1}, dmap: {direct_map: true}}}
+  - read: {cpu: 1, sf: s2, expect: {page: p2}}
+expect:
+  sf_buf: {remaps: {pool: 1, dmap: 0}, shootdowns: {pool: 2, dmap: 0}}
+)";
+
+JobResult run_on(const Testcase& tc, const char* arch, std::vector<Fault> faults = {}) {
+  return run_job({&tc, find_arch(arch), 1}, JobOptions{std::move(faults), false, false});
+}
+
+TEST(JobRunner, PassesOnBothReferenceModes) {
+  Testcase tc = parse_testcase_file(write_temp("recycle", kRecycle));
+  for (const char* arch : {"ref", "ref-dmap"}) {
+    JobResult r = run_on(tc, arch);
+    EXPECT_TRUE(r.passed) << arch << ": " << (r.failures.empty() ? "" : r.failures[0].message);
+    EXPECT_EQ(r.direct_map, std::string(arch) == "ref-dmap");
+  }
+}
+
+TEST(JobRunner, InjectedFaultShowsAsStaleRead) {
+  Testcase tc = parse_testcase_file(write_temp("recycle", kRecycle));
+  JobResult r = run_on(tc, "ref", {Fault::DropShootdownIpi});
+  ASSERT_FALSE(r.passed);
+  bool observed = false;
+  for (const auto& f : r.failures)
+    if (f.oracle == "observed staleness") {
+      observed = true;
+      EXPECT_EQ(f.cpu, 1);
+      EXPECT_EQ(f.step, "#6 read");
+    }
+  EXPECT_TRUE(observed);
+  // Not applicable in direct-map mode: recorded, and nothing changes.
+  JobResult d = run_on(tc, "ref-dmap", {Fault::KeepCpumaskOnRemap});
+  EXPECT_TRUE(d.passed);
+  EXPECT_EQ(d.faults_not_applicable, std::vector<std::string>{"keep-cpumask"});
+}
+
+TEST(JobRunner, ResultsSurviveThePipeEncoding) {
+  Testcase tc = parse_testcase_file(write_temp("recycle", kRecycle));
+  JobResult r = run_on(tc, "ref", {Fault::DropShootdownIpi});
+  JobResult back = decode_result(encode_result(r));
+  EXPECT_EQ(back.testcase, r.testcase);
+  EXPECT_EQ(back.passed, r.passed);
+  EXPECT_EQ(back.counters, r.counters);
+  ASSERT_EQ(back.failures.size(), r.failures.size());
+  EXPECT_EQ(back.failures[0].message, r.failures[0].message);
+  EXPECT_EQ(back.failures[0].cpu, r.failures[0].cpu);
+}
+
+TEST(TestcaseParser, ReportsUndefinedReferenceWithPosition) {
+  std::string path = write_temp("undef", "format: 1\nname: u\ndescription: d\nsteps:\n  - sf_buf_free: s1\n");
+  try {
+    parse_testcase_file(path);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), path + ":5:18: undefined sf_buf 's1' (not defined by an earlier step)");
+  }
+}
+
+TEST(TestcaseParser, RaceListsUseTheirThread) {
+  std::string path = write_temp("race", R"(format: 1
+name: r
+description: d
+threads: [{name: a, cpu: 0}, {name: b, cpu: 1}]
+steps:
+  - page_alloc: p
+  - race:
+      threads:
+        a: [{sf_buf_alloc: {page: p, as: x}}, {read: {sf: x, thread: b}}]
+        b: [{sf_buf_alloc: {page: p, as: y}}]
+)");
+  EXPECT_THROW(parse_testcase_file(path), InputError);  // a's list cannot run on b
+}
+
+TEST(PlanJobs, SeedsAndArchSelection) {
+  Testcase tc = parse_testcase_file(write_temp("recycle", kRecycle));
+  tc.seeds = 3;
+  std::vector<Testcase> all;
+  all.push_back(std::move(tc));
+  auto jobs = plan_jobs(all, {find_arch("ref")}, 10);
+  ASSERT_EQ(jobs.size(), 3u);
+  EXPECT_EQ(jobs[2].seed, 12u);
+  for (const auto& j : plan_jobs(all, {}, 1)) EXPECT_TRUE(j.arch->in_default_set);
+}
+
+}  // namespace
+}  // namespace kva::runner

@@ -1,0 +1,102 @@
+// Typed YAML readers, patterns, comparisons and selectors.
+#include <gtest/gtest.h>
+
+#include "runner/byte_pattern.h"
+#include "runner/counters.h"
+#include "runner/selector.h"
+#include "runner/yaml_fields.h"
+
+namespace kva::runner {
+namespace {
+
+YamlReader reader() { return YamlReader("t.yaml"); }
+
+TEST(YamlReader, SizesAcceptSuffixesAndEnforceLimits) {
+  auto r = reader();
+  EXPECT_EQ(r.size(YAML::Load("16M"), "m", 1u << 30), 16u << 20);
+  EXPECT_EQ(r.size(YAML::Load("64K"), "m", 1u << 30), 64u << 10);
+  EXPECT_EQ(r.size(YAML::Load("4096"), "m", 1u << 30), 4096u);
+  EXPECT_THROW(r.size(YAML::Load("2G"), "m", 1u << 30), InputError);
+  EXPECT_THROW(r.size(YAML::Load("lots"), "m", 1u << 30), InputError);
+  EXPECT_THROW(r.size(YAML::Load("99999999999999999G"), "m", 1u << 30), InputError);
+}
+
+TEST(YamlReader, ErrorsCarryFileLineColumn) {
+  auto r = reader();
+  YAML::Node doc = YAML::Load("a: 1\nb: x\n");
+  try {
+    r.integer(doc["b"], "b", 0, 10);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), "t.yaml:2:4: b: expected an integer, got 'x'");
+  }
+  EXPECT_THROW(r.integer(YAML::Load("11"), "n", 0, 10), InputError);
+  EXPECT_EQ(r.integer(YAML::Load("0x10"), "n", 0, 100), 16);
+}
+
+TEST(Fields, RejectsUnknownKeysAndAcceptsPrimaryShorthand) {
+  auto r = reader();
+  YAML::Node n = YAML::Load("{page: p1, colour: red}");
+  Fields f(r, n, "op");
+  EXPECT_TRUE(f.has("page"));
+  f.get("page");
+  EXPECT_THROW(f.finish(), InputError);
+
+  Fields s(r, YAML::Load("t1"), "signal", "thread");
+  EXPECT_TRUE(s.has("thread"));
+  EXPECT_EQ(s.get("thread").Scalar(), "t1");
+  EXPECT_FALSE(s.has("label"));
+  EXPECT_NO_THROW(s.finish());
+  EXPECT_THROW(Fields(r, YAML::Load("t1"), "read"), InputError);  // no primary field
+}
+
+TEST(BytePattern, IsAFunctionOfThePageOffset) {
+  auto r = reader();
+  auto seq = BytePattern::parse(r, YAML::Load("{seq: 250}"), "p");
+  EXPECT_EQ(seq.bytes(4, 3), (std::vector<std::uint8_t>{254, 255, 0}));
+  auto rep = BytePattern::parse(r, YAML::Load("{bytes: \"de ad\"}"), "p");
+  EXPECT_EQ(rep.bytes(1, 3), (std::vector<std::uint8_t>{0xad, 0xde, 0xad}));
+  EXPECT_EQ(BytePattern::parse(r, YAML::Load("0xA1"), "p").at(77), 0xA1);
+  EXPECT_NE(BytePattern::from_name("p1").bytes(0, 8), BytePattern::from_name("p2").bytes(0, 8));
+  EXPECT_THROW(BytePattern::parse(r, YAML::Load("256"), "p"), InputError);
+  EXPECT_THROW(BytePattern::parse(r, YAML::Load("{bytes: \"zz\"}"), "p"), InputError);
+}
+
+TEST(Comparison, ParsesOperators) {
+  auto r = reader();
+  auto c = Comparison::parse(r, YAML::Load("\">=2\""), "c");
+  EXPECT_TRUE(c.holds(2));
+  EXPECT_TRUE(c.holds(3));
+  EXPECT_FALSE(c.holds(1));
+  EXPECT_EQ(c.text(), ">=2");
+  EXPECT_TRUE(Comparison::parse(r, YAML::Load("3"), "c").holds(3));
+  EXPECT_TRUE(Comparison::parse(r, YAML::Load("\"!=0\""), "c").holds(5));
+  EXPECT_THROW(Comparison::parse(r, YAML::Load("\"=>1\""), "c"), InputError);
+}
+
+TEST(Selectable, MostSpecificKeyWins) {
+  auto r = reader();
+  auto one = [&](const YAML::Node& v) { return static_cast<int>(r.integer(v, "v", 0, 100)); };
+  auto s = Selectable<int>::parse(r, YAML::Load("{i386: 3, pool: 2, default: 1}"), "v", one);
+  EXPECT_EQ(*s.resolve({"i386", false}), 3);
+  EXPECT_EQ(*s.resolve({"i386-pae", false}), 2);
+  EXPECT_EQ(*s.resolve({"amd64", true}), 1);
+  auto partial = Selectable<int>::parse(r, YAML::Load("{dmap: 0}"), "v", one);
+  EXPECT_EQ(partial.resolve({"i386", false}), nullptr);  // not checked there
+  auto plain = Selectable<int>::parse(r, YAML::Load("7"), "v", one);
+  EXPECT_EQ(*plain.resolve({"anything", true}), 7);
+  // A map with a non-selector key is not a selector (it is a value, e.g. a check map).
+  EXPECT_FALSE(is_selector_map(YAML::Load("{pool: 1, same_as: s1}")));
+}
+
+TEST(Counters, GroupsAndNamesAreValidated) {
+  auto r = reader();
+  auto ok = parse_counter_expectations(r, YAML::Load("{sf_buf: {remaps: 1}, pmap: {ipis: {pool: 1}}}"), "e",
+                                       {"sf_buf", "pmap", "stale"});
+  ASSERT_EQ(ok.size(), 2u);
+  EXPECT_THROW(parse_counter_expectations(r, YAML::Load("{sf_buf: {remap: 1}}"), "e", {"sf_buf"}), InputError);
+  EXPECT_THROW(parse_counter_expectations(r, YAML::Load("{tlb: {x: 1}}"), "e", {"sf_buf"}), InputError);
+}
+
+}  // namespace
+}  // namespace kva::runner
