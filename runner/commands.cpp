@@ -88,8 +88,9 @@ int cmd_run(const CliOptions& o) {
     std::cout << "\n";
   }
   print_summary(std::cout, summarize(results));
-  std::cout << results.size() - failed << " passed, " << failed << " failed (" << testcases.size()
-            << " testcases, seed " << o.seed << ")\n";
+  std::cout << results.size() - failed << " of " << results.size()
+            << " jobs passed (testcase x arch x seed), " << failed << " failed; " << testcases.size()
+            << " testcases, seed " << o.seed << "\n";
   return failed ? kExitFail : kExitPass;
 }
 

@@ -24,7 +24,7 @@ struct JobResult {
   std::string file;
   std::string arch;
   std::uint64_t seed = 0;
-  bool direct_map = false;
+  std::string mode;  // "pool" / "dmap"; empty when the machine could not be built
   bool passed = false;
   std::vector<Failure> failures;
   CounterValues counters;                         // at the end of the job

@@ -95,7 +95,7 @@ JobResult run_job(const Job& job, const JobOptions& opts) {
     res.failures.push_back({"machine setup", "setup error", e.what(), std::nullopt, std::nullopt, "", ""});
   }
   if (ctx) {
-    res.direct_map = ctx->arch().direct_map;
+    res.mode = ctx->arch().mode();
     if (opts.verbose)
       std::cerr << tc.name << " [" << res.arch << ", " << ctx->arch().mode() << ", seed "
                 << job.seed << "]\n";

@@ -46,7 +46,7 @@ void write_json_report(const std::string& path, const RunInfo& info, const std::
   for (std::size_t i = 0; i < results.size(); ++i) {
     const JobResult& r = results[i];
     o << (i ? "," : "") << "\n    {\"testcase\": " << quote(r.testcase) << ", \"file\": " << quote(r.file)
-      << ", \"arch\": " << quote(r.arch) << ", \"mode\": " << quote(r.direct_map ? "dmap" : "pool")
+      << ", \"arch\": " << quote(r.arch) << ", \"mode\": " << quote(r.mode)
       << ", \"seed\": " << r.seed << ", \"status\": " << quote(r.passed ? "pass" : "fail")
       << ", \"wall_ms\": " << r.wall_ms
       << ", \"faults_not_applicable\": " << string_array(r.faults_not_applicable) << ",\n     \"counters\": {";
@@ -70,8 +70,8 @@ void write_json_report(const std::string& path, const RunInfo& info, const std::
   auto rows = summarize(results);
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const ArchSummary& s = rows[i];
-    o << (i ? "," : "") << "\n    {\"arch\": " << quote(s.arch) << ", \"mode\": " << quote(s.direct_map ? "dmap" : "pool")
-      << ", \"passed\": " << s.passed << ", \"failed\": " << s.failed
+    o << (i ? "," : "") << "\n    {\"arch\": " << quote(s.arch) << ", \"mode\": " << quote(s.mode)
+      << ", \"passed\": " << s.passed << ", \"failed\": " << s.failed << ", \"jobs\": " << s.jobs
       << ", \"stale_observed\": " << s.stale_observed << ", \"stale_architectural\": " << s.stale_architectural
       << ", \"local_invalidations\": " << s.local_invalidations << ", \"ipis\": " << s.ipis
       << ", \"broadcasts\": " << s.broadcasts << ", \"guest_instructions\": " << s.guest_instructions

@@ -24,6 +24,12 @@ std::string xml(const std::string& s) {
   return o;
 }
 
+std::size_t failed_jobs(const std::vector<JobResult>& results, const std::string& arch) {
+  std::size_t n = 0;
+  for (const auto& r : results) n += r.arch == arch && !r.passed;
+  return n;
+}
+
 }  // namespace
 
 // One <testsuite> per arch, one <testcase> per job.
@@ -31,8 +37,8 @@ void write_junit_report(const std::string& path, const RunInfo& info, const std:
   std::ostringstream o;
   o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kvabench\">\n";
   for (const auto& s : summarize(results)) {
-    o << "  <testsuite name=\"" << xml(s.arch) << "\" tests=\"" << s.passed + s.failed << "\" failures=\""
-      << s.failed << "\" errors=\"0\" time=\"" << s.wall_ms / 1000.0 << "\">\n";
+    o << "  <testsuite name=\"" << xml(s.arch) << "\" tests=\"" << s.jobs << "\" failures=\""
+      << failed_jobs(results, s.arch) << "\" errors=\"0\" time=\"" << s.wall_ms / 1000.0 << "\">\n";
     for (const auto& r : results) {
       if (r.arch != s.arch) continue;
       o << "    <testcase classname=\"" << xml(r.arch) << "\" name=\"" << xml(r.testcase)

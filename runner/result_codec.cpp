@@ -11,7 +11,7 @@ std::string encode_result(const JobResult& r) {
   out << YAML::Key << "file" << YAML::Value << r.file;
   out << YAML::Key << "arch" << YAML::Value << r.arch;
   out << YAML::Key << "seed" << YAML::Value << r.seed;
-  out << YAML::Key << "direct_map" << YAML::Value << r.direct_map;
+  out << YAML::Key << "mode" << YAML::Value << r.mode;
   out << YAML::Key << "passed" << YAML::Value << r.passed;
   out << YAML::Key << "wall_ms" << YAML::Value << r.wall_ms;
   out << YAML::Key << "faults_not_applicable" << YAML::Value << YAML::Flow << r.faults_not_applicable;
@@ -42,7 +42,7 @@ JobResult decode_result(const std::string& text) {
   r.file = n["file"].as<std::string>();
   r.arch = n["arch"].as<std::string>();
   r.seed = n["seed"].as<std::uint64_t>();
-  r.direct_map = n["direct_map"].as<bool>();
+  r.mode = n["mode"].as<std::string>();
   r.passed = n["passed"].as<bool>();
   r.wall_ms = n["wall_ms"].as<double>();
   for (const auto& f : n["faults_not_applicable"]) r.faults_not_applicable.push_back(f.as<std::string>());

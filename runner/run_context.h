@@ -38,6 +38,12 @@ class StepError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Thrown to stop a job whose failure is already recorded (e.g. inside a race).
+class JobStopped : public std::exception {
+ public:
+  const char* what() const noexcept override { return "job stopped"; }
+};
+
 // An sf_buf_alloc call, possibly still sleeping.
 struct AllocRecord {
   std::string thread;

@@ -33,6 +33,8 @@ bool execute_step(RunContext& ctx, const Step& step) {
               std::nullopt, step.expect_error ? "error containing \"" + *step.expect_error + "\"" : "no error",
               e.what()});
     return false;
+  } catch (const JobStopped&) {
+    return false;
   } catch (const StepError& e) {
     ctx.fail({"", "step cannot run", e.what(), std::nullopt, std::nullopt, "", ""});
     return false;

@@ -33,7 +33,7 @@ struct Race : StepOp {
         break;
       }
       std::size_t i = ready[ctx.sched().pick(ready.size())];
-      if (!execute_step(ctx, lists[i].second[next[i]++])) throw StepError("race stopped");
+      if (!execute_step(ctx, lists[i].second[next[i]++])) throw JobStopped();
     }
     ctx.begin_step(race_label);
   }

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <map>
 
 #include "archs/registry.h"
 
@@ -18,12 +19,16 @@ std::vector<ArchSummary> summarize(const std::vector<JobResult>& results) {
   for (const auto& a : arch_registry()) {
     ArchSummary s;
     s.arch = a.name;
+    s.mode = "?";
     bool any = false;
+    std::map<std::string, bool> testcase_passed;
     for (const auto& r : results) {
       if (r.arch != a.name) continue;
       any = true;
-      s.direct_map = r.direct_map;
-      (r.passed ? s.passed : s.failed)++;
+      ++s.jobs;
+      auto [it, fresh] = testcase_passed.emplace(r.testcase, r.passed);
+      if (!fresh) it->second = it->second && r.passed;
+      if (!r.mode.empty()) s.mode = r.mode;
       s.stale_observed += counter(r, "stale.observed");
       s.stale_architectural += counter(r, "stale.architectural");
       s.local_invalidations += counter(r, "pmap.local_invalidations");
@@ -33,6 +38,7 @@ std::vector<ArchSummary> summarize(const std::vector<JobResult>& results) {
       s.wall_ms += r.wall_ms;
       s.faults_not_applicable.insert(r.faults_not_applicable.begin(), r.faults_not_applicable.end());
     }
+    for (const auto& [name, ok] : testcase_passed) (ok ? s.passed : s.failed)++;
     if (any) rows.push_back(s);
   }
   return rows;
@@ -66,7 +72,7 @@ void print_summary(std::ostream& out, const std::vector<ArchSummary>& rows) {
   for (const auto& s : rows) {
     std::string ipis = std::to_string(s.ipis) + "(+" + std::to_string(s.broadcasts) + ")";
     std::snprintf(line, sizeof line, "%-10s %-5s %6d %6d %9lld %9lld %8lld %12s %12lld %9.1f\n",
-                  s.arch.c_str(), s.direct_map ? "dmap" : "pool", s.passed, s.failed,
+                  s.arch.c_str(), s.mode.c_str(), s.passed, s.failed,
                   (long long)s.stale_observed, (long long)s.stale_architectural,
                   (long long)s.local_invalidations, ipis.c_str(), (long long)s.guest_instructions,
                   s.wall_ms);

@@ -12,8 +12,9 @@ namespace kva::runner {
 
 struct ArchSummary {
   std::string arch;
-  bool direct_map = false;
-  int passed = 0, failed = 0;
+  std::string mode;  // "pool" / "dmap", "?" if no machine of this arch was built
+  int passed = 0, failed = 0;  // testcases; one fails if any of its seeds fails
+  int jobs = 0;                // testcase x seed runs
   std::int64_t stale_observed = 0, stale_architectural = 0;
   std::int64_t local_invalidations = 0, ipis = 0, broadcasts = 0, guest_instructions = 0;
   double wall_ms = 0;

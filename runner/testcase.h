@@ -27,7 +27,7 @@ inline constexpr int kFormatVersion = 1;
 // Input limits; larger values are input errors (exit 2), not crashes or hangs.
 struct Limits {
   static constexpr int max_cpus = 64;
-  static constexpr std::uint64_t min_memory = 256u << 10;
+  static constexpr std::uint64_t min_memory = 1u << 20;  // page tables of a 64-CPU amd64
   static constexpr std::uint64_t max_memory = 1u << 30;
   static constexpr int max_nsfbufs = 4096;
   static constexpr int max_threads = 256;

@@ -19,7 +19,7 @@ MachineSpec parse_machine(const YamlReader& r, const YAML::Node& n) {
     YAML::Node mem = f.get("memory");
     m.mem_bytes = r.size(mem, "machine.memory", Limits::max_memory);
     if (m.mem_bytes < Limits::min_memory || m.mem_bytes % PAGE_SIZE)
-      throw r.error(mem, "machine.memory: must be a multiple of 4K and at least 256K");
+      throw r.error(mem, "machine.memory: must be a multiple of 4K and at least 1M");
   }
   if (f.has("nsfbufs"))
     m.nsfbufs = r.integer(f.get("nsfbufs"), "machine.nsfbufs", 1, Limits::max_nsfbufs);

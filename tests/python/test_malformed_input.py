@@ -44,7 +44,7 @@ CASES = {
     "duplicate_name": (GOOD_HEAD + "steps:\n  - page_alloc: p1\n  - page_alloc: p1\n", 9, "already defined"),
     "bad_comparison": (GOOD_HEAD + "steps: []\nexpect: {pmap: {ipis: '>=x'}}\n", 8, "comparison"),
     "forward_label_missing": (GOOD_HEAD + "steps:\n  - page_alloc: [p1]\n"
-                              "  - sf_buf_alloc: {thread: t0, page: p1, as: s, expect: blocks, woken_by: later}\n",
+                              "  - sf_buf_alloc: {thread: t0, page: p1, as: s, expect: blocks, expect_woken_by: later}\n",
                               9, "undefined step label 'later'"),
     "not_a_mapping": ("- just\n- a list\n", 1, "mapping"),
 }

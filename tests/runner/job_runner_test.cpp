@@ -43,7 +43,7 @@ TEST(JobRunner, PassesOnBothReferenceModes) {
   for (const char* arch : {"ref", "ref-dmap"}) {
     JobResult r = run_on(tc, arch);
     EXPECT_TRUE(r.passed) << arch << ": " << (r.failures.empty() ? "" : r.failures[0].message);
-    EXPECT_EQ(r.direct_map, std::string(arch) == "ref-dmap");
+    EXPECT_EQ(r.mode, std::string(arch) == "ref-dmap" ? "dmap" : "pool");
   }
 }
 
