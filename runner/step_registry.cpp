@@ -150,11 +150,13 @@ Step parse_step(const YAML::Node& entry, ParseContext& pc) {
     for (const auto& n : op_names()) all += (all.empty() ? "" : ", ") + n;
     throw r.error(kv.first, "unknown op '" + op + "' (known ops: " + all + ")");
   }
+  if (kv.second.IsNull())
+    throw r.error(kv.first, op + ": missing its fields (write `- " + op + ": {...}`)");
   Step step;
   step.op = op;
   step.line = kv.first.Mark().line + 1;
   int number = pc.next_step_number++;
-  Fields f(r, kv.second.IsNull() ? YAML::Node(YAML::NodeType::Map) : kv.second, op, def->primary);
+  Fields f(r, kv.second, op, def->primary);
   if (f.has("label")) {
     YAML::Node ln = f.get("label");
     step.label = r.name(ln, op + ".label");

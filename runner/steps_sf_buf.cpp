@@ -118,7 +118,7 @@ struct SfBufAlloc : StepOp {
       } else {
         final_want.kind = AllocOutcome::Kind::Ok;
       }
-      std::string page_name = page, wb = woken_by.value_or("");
+      std::string wb = woken_by.value_or("");
       rec.on_complete = [this, final_want, wb](RunContext& c, AllocRecord& r) {
         if (!wb.empty() && r.completed_step != wb)
           c.fail({"", "woken by wrong step",

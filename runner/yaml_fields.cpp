@@ -99,6 +99,10 @@ Fields::Fields(const YamlReader& r, const YAML::Node& node, std::string what, co
     if (primary) throw r.error(node, what_ + ": expected a mapping or a value for '" + primary_ + "'");
     throw r.error(node, what_ + ": expected a mapping");
   }
+  std::set<std::string> keys;
+  for (const auto& kv : node_)
+    if (kv.first.IsScalar() && !keys.insert(kv.first.Scalar()).second)
+      throw r.error(kv.first, what_ + ": field '" + kv.first.Scalar() + "' is given twice");
 }
 
 bool Fields::has(const std::string& key) const {

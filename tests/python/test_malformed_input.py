@@ -95,3 +95,29 @@ def test_duplicate_testcase_names(kvabench_bin, tmp_path):
     proc = kvabench_cli.run("run", tmp_path)
     assert proc.returncode == 2
     assert "also used by" in proc.stderr
+
+
+def test_mutated_library_files_never_crash(kvabench_bin, tmp_path):
+    """Randomly damaged copies of library testcases: every outcome is a clean exit status
+    (0/1 when the damage still parses, 2 with a positioned message otherwise)."""
+    import random
+
+    rng = random.Random(1234)
+    files = sorted((kvabench_cli.LIBRARY / "sf_buf").glob("*.yaml"))
+    junk = ["0", "-1", "99999999999", "null", "[]", "{}", "x", '"', ":", "- ", "\t", "p1", "s1",
+            "blocks", '">=1"', "{pool: 1}", "&a", "*a", "2G"]
+    for i in range(40):
+        text = rng.choice(files).read_text()
+        for _ in range(rng.randint(1, 3)):
+            pos = rng.randrange(len(text))
+            if rng.random() < 0.5:
+                text = text[:pos] + rng.choice(junk) + text[pos:]
+            else:
+                text = text[:pos] + text[pos + rng.randint(1, 12):]
+        path = tmp_path / f"m{i}.yaml"
+        path.write_text(text)
+        proc = kvabench_cli.run("run", path, "--arch", "i386,amd64")
+        assert proc.returncode in (0, 1, 2), (text, proc.returncode, proc.stderr)
+        if proc.returncode == 2:
+            assert re.search(re.escape(str(path)) + r"(:\d+:\d+)?: ", proc.stderr), proc.stderr
+        assert "internal error" not in proc.stdout, proc.stdout
