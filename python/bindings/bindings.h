@@ -24,8 +24,11 @@ paddr_t pa_of(const Machine& machine, const PageOrPa& page);
 // for str, which has no single byte encoding).
 std::vector<std::uint8_t> bytes_arg(const py::handle& data, const char* what);
 py::bytes to_bytes(const std::vector<std::uint8_t>& data);
+std::size_t parse_size(const py::handle& size);      // int or "16M" (arg_parsing.cpp)
+int parse_sf_buf_flags(const py::handle& flags);     // int, "NOWAIT|CPUPRIVATE" or a list
 
 void bind_errors(py::module_& m);                 // errors.cpp
+void bind_arg_parsing(py::module_& m);            // arg_parsing.cpp
 void bind_registry(py::module_& m);               // registry_bindings.cpp
 void bind_machine(py::module_& m, MachineClass& cls);          // machine_bindings.cpp
 void bind_page(py::module_& m, MachineClass& cls);             // page_bindings.cpp

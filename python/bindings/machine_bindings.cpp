@@ -1,19 +1,36 @@
 // kvabench.Machine: construction, identity, fault injection, step labels and the trace.
-// (kvabench.Machine in Python subclasses this to parse memory sizes and sf_buf flag names.)
 #include "python/bindings/bindings.h"
 
 namespace kva::pyapi {
 
+namespace {
+// inject=: one fault name or a list of them.
+std::vector<std::string> fault_names(const py::object& inject) {
+  if (py::isinstance<py::str>(inject)) return {inject.cast<std::string>()};
+  try {
+    return inject.cast<std::vector<std::string>>();
+  } catch (const py::cast_error&) {
+    throw py::type_error("inject must be a fault name or a list of fault names (kvabench.faults())");
+  }
+}
+}  // namespace
+
 void bind_machine(py::module_& m, MachineClass& cls) {
   cls.doc() = "An emulated machine: one arch's pmap, a scheduler and the sf_buf subsystem.";
-  cls.def(py::init([](const std::string& arch, int cpus, std::size_t memory, int nsfbufs,
-                      std::uint64_t seed, const std::vector<std::string>& inject, bool trace) {
-            return std::make_shared<Machine>(
-                MachineOptions{arch, cpus, memory, nsfbufs, seed, inject, trace});
+  cls.def(py::init([](const std::string& arch, int cpus, const py::object& memory, int nsfbufs,
+                      std::uint64_t seed, const py::object& inject, bool trace) {
+            return std::make_shared<Machine>(MachineOptions{arch, cpus, parse_size(memory), nsfbufs,
+                                                            seed, fault_names(inject), trace});
           }),
-          py::arg("arch"), py::arg("cpus") = 2, py::arg("memory") = std::size_t{16} << 20,
-          py::arg("nsfbufs") = 64, py::arg("seed") = 1, py::arg("inject") = std::vector<std::string>{},
-          py::arg("trace") = false);
+          py::arg("arch"), py::arg("cpus") = 2, py::arg("memory") = "16M", py::arg("nsfbufs") = 64,
+          py::arg("seed") = 1, py::arg("inject") = py::list(), py::arg("trace") = false,
+          "arch: a name from kvabench.archs(); memory: bytes or '16M'; inject: fault names from\n"
+          "kvabench.faults(); trace: collect the guest trace (Machine.trace()).");
+  cls.def("__repr__", [](Machine& self) {
+    return "<kvabench.Machine " + self.arch().name + " cpus=" + std::to_string(self.pmap().ncpus()) +
+           " memory=" + std::to_string(self.pmap().phys().size()) +
+           (self.sfb().direct_map_mode() ? " direct map>" : " sf_buf pool>");
+  });
 
   cls.def_property_readonly("arch", [](Machine& self) { return self.arch().name; });
   cls.def_property_readonly("description", [](Machine& self) { return self.arch().description; });

@@ -7,6 +7,7 @@ PYBIND11_MODULE(_core, m) {
   using namespace kva::pyapi;
   m.doc() = "kvabench core: arch registry, machines, pmaps, sf_bufs (use the kvabench package)";
   bind_errors(m);
+  bind_arg_parsing(m);
   bind_registry(m);
   MachineClass machine(m, "Machine");
   bind_machine(m, machine);

@@ -83,9 +83,6 @@ void bind_sf_buf_handles(py::module_& m) {
 void bind_sf_buf(py::module_& m, MachineClass& cls) {
   bind_thread(m);
   bind_sf_buf_handles(m);
-  m.attr("SF_BUF_FLAGS") = py::dict(py::arg("DEFAULT") = SFB_DEFAULT, py::arg("CATCH") = SFB_CATCH,
-                                    py::arg("CPUPRIVATE") = SFB_CPUPRIVATE,
-                                    py::arg("NOWAIT") = SFB_NOWAIT);
 
   cls.def("thread", &Machine::thread_create, py::arg("name"), py::arg("cpu"),
           py::arg("pinned") = true, "Create a kernel thread on cpu (sched_pin'ed unless pinned=False).");
@@ -95,17 +92,18 @@ void bind_sf_buf(py::module_& m, MachineClass& cls) {
     return out;
   });
   cls.def("sf_buf_alloc", [](Machine& self, const ThreadHandle& thread, const PageHandle& page,
-                             int flags) -> py::object {
+                             const py::object& flags) -> py::object {
     auto state = std::make_shared<PendingAlloc>();
     const bool returned = self.sfb().sf_buf_alloc(
-        self.thread(thread), self.page(page), flags, [state](sf_buf* sf) {
+        self.thread(thread), self.page(page), parse_sf_buf_flags(flags), [state](sf_buf* sf) {
           state->done = true;
           state->sf = sf;
         });
     if (returned) return sf_buf_result(self, state->sf);
     return py::cast(PendingSfBufHandle{self.shared_from_this(), state});
   }, py::arg("thread"), py::arg("page"), py::arg("flags") = 0,
-     "sf_buf_alloc run by thread: an SfBuf, None for NULL, or a PendingSfBuf if the thread slept.");
+     "sf_buf_alloc run by thread; flags: an int, 'NOWAIT|CPUPRIVATE' or a list of names.\n"
+     "Returns an SfBuf, None for NULL, or a PendingSfBuf if the thread slept (Machine.run()).");
   cls.def("sf_buf_free", [](Machine& self, const ThreadHandle& thread, const SfBufHandle& sf) {
     self.sfb().sf_buf_free(self.thread(thread), self.sf_buf_of(sf));
   }, py::arg("thread"), py::arg("sf"));

@@ -19,6 +19,7 @@ from ._core import (
     SF_BUF_FLAGS,
     VM_PAGE_BITS_ALL,
     KvaError,
+    Machine,
     Page,
     PageFault,
     PendingSfBuf,
@@ -26,9 +27,9 @@ from ._core import (
     Thread,
     archs,
     faults,
+    parse_sf_buf_flags,
+    parse_size,
 )
-from .machine import Machine
-from .parsing import parse_sf_buf_flags, parse_size
 
 __all__ = [
     "PAGE_SIZE",

@@ -229,6 +229,15 @@ def test_bad_arguments_raise_clear_errors():
         m.kenter(m.kva_space[1], 0)
 
 
+def test_faults_are_injected_by_name():
+    names = [f["name"] for f in kvabench.faults()]
+    assert kvabench.Machine("ref", inject=names[0]).faults == names[:1]
+    assert kvabench.Machine("ref", inject=names[:2]).faults == names[:2]
+    assert kvabench.Machine("ref").faults == []
+    with pytest.raises(TypeError, match="inject"):
+        kvabench.Machine("ref", inject=5)
+
+
 def test_pages_of_another_machine_are_refused():
     a, b = kvabench.Machine("ref"), kvabench.Machine("ref")
     with pytest.raises(ValueError, match="another Machine"):

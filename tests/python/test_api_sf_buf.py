@@ -157,4 +157,13 @@ def test_handles_keep_their_machine_alive():
     sf = only_an_sf_buf()
     gc.collect()
     assert sf.page.read(0, 4) == b"\x5a" * 4
-    assert sf.page.machine.load(0, sf.kva, 4) == b"\x5a" * 4
+    machine = sf.page.machine
+    assert machine.load(0, sf.kva, 4) == b"\x5a" * 4
+    assert machine.sf_buf_alloc(machine.thread("td1", cpu=1), sf.page, "NOWAIT") == sf
+
+
+def test_handles_lead_back_to_the_same_machine():
+    m = kvabench.Machine("ref")
+    page = m.page_alloc(wired=True)
+    assert page.machine is m
+    assert m.sf_buf_alloc(m.thread("td0", cpu=0), page).page.machine is m
