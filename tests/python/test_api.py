@@ -193,6 +193,22 @@ def test_copy_between_mappings(machine):
     assert dst.read(64, 8) == random_bytes(5)[64:72]
 
 
+def test_trace_shows_the_guest_instructions_of_an_emulated_access():
+    emulated = [a["name"] for a in kvabench.archs() if a["emulated"]]
+    if not emulated:
+        pytest.skip("no emulated arch is registered")
+    for arch in emulated:
+        m = kvabench.Machine(arch, trace=True)
+        page = filled_page(m, seed=6)
+        va = m.kva_alloc()
+        m.kenter(va, page)
+        m.load(1, va, 4)
+        trace = m.trace()
+        assert "cpu1" in trace and trace.count("\n") > 1
+        assert m.trace() == ""  # taken
+    assert kvabench.Machine("ref").trace() == ""
+
+
 def test_unknown_arch_lists_the_valid_names():
     with pytest.raises(ValueError) as info:
         kvabench.Machine("no-such-arch")
