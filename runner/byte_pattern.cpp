@@ -37,15 +37,7 @@ BytePattern BytePattern::parse(const YamlReader& r, const YAML::Node& n, const s
     p.base_ = static_cast<std::uint8_t>(r.integer(f.get("seq"), what + ".seq", 0, 255));
   } else if (f.has("bytes")) {
     p.kind_ = Kind::Repeat;
-    YAML::Node b = f.get("bytes");
-    std::istringstream in(r.str(b, what + ".bytes"));
-    std::string tok;
-    while (in >> tok) {
-      if (tok.size() > 2 || tok.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
-        throw r.error(b, what + ".bytes: '" + tok + "' is not a hex byte");
-      p.repeat_.push_back(static_cast<std::uint8_t>(std::stoul(tok, nullptr, 16)));
-    }
-    if (p.repeat_.empty()) throw r.error(b, what + ".bytes: no bytes given");
+    p.repeat_ = parse_hex_bytes(r, f.get("bytes"), what + ".bytes");
   } else {
     throw r.error(n, what + ": expected a byte value, seq, {seq: N} or {bytes: \"..\"}");
   }
@@ -76,6 +68,19 @@ std::string BytePattern::describe() const {
     case Kind::Repeat: return "bytes " + hex_bytes(repeat_, 8);
   }
   return "?";
+}
+
+std::vector<std::uint8_t> parse_hex_bytes(const YamlReader& r, const YAML::Node& n, const std::string& what) {
+  std::istringstream in(r.str(n, what));
+  std::vector<std::uint8_t> out;
+  std::string tok;
+  while (in >> tok) {
+    if (tok.size() > 2 || tok.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+      throw r.error(n, what + ": '" + tok + "' is not a hex byte");
+    out.push_back(static_cast<std::uint8_t>(std::stoul(tok, nullptr, 16)));
+  }
+  if (out.empty()) throw r.error(n, what + ": no bytes given");
+  return out;
 }
 
 std::string hex_bytes(const std::vector<std::uint8_t>& b, std::size_t max) {

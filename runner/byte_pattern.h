@@ -33,5 +33,7 @@ class BytePattern {
 };
 
 std::string hex_bytes(const std::vector<std::uint8_t>& b, std::size_t max = 16);
+// "de ad be ef" -> {0xde, 0xad, 0xbe, 0xef}; at least one byte.
+std::vector<std::uint8_t> parse_hex_bytes(const YamlReader& r, const YAML::Node& n, const std::string& what);
 
 }  // namespace kva::runner

@@ -74,6 +74,19 @@ Comparison Comparison::parse(const YamlReader& r, const YAML::Node& n, const std
   return c;
 }
 
+std::vector<CounterMismatch> compare_counters(const std::vector<CounterExpectation>& expect,
+                                              const ArchContext& arch, const CounterValues& now,
+                                              const CounterValues* base) {
+  std::vector<CounterMismatch> out;
+  for (const auto& c : expect) {
+    const Comparison* want = c.expected.resolve(arch);
+    if (!want) continue;  // no value for this arch or mode
+    std::int64_t v = now.at(c.def->key()) - (base ? base->at(c.def->key()) : 0);
+    if (!want->holds(v)) out.push_back({c.def->key(), want->text(), v});
+  }
+  return out;
+}
+
 std::vector<CounterExpectation> parse_counter_expectations(const YamlReader& r,
                                                            const YAML::Node& n,
                                                            const std::string& what,

@@ -48,6 +48,16 @@ struct CounterExpectation {
   Selectable<Comparison> expected;
 };
 
+struct CounterMismatch {
+  std::string counter;  // "group.name"
+  std::string expected;
+  std::int64_t observed;
+};
+// Checks expectations against `now` (minus `base` when given: a difference since a step).
+std::vector<CounterMismatch> compare_counters(const std::vector<CounterExpectation>& expect,
+                                              const ArchContext& arch, const CounterValues& now,
+                                              const CounterValues* base = nullptr);
+
 // Parses {group: {counter: value-or-selector, ...}, ...}; `groups` limits the allowed groups.
 std::vector<CounterExpectation> parse_counter_expectations(const YamlReader& r,
                                                            const YAML::Node& n,

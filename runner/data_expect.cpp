@@ -18,20 +18,7 @@ Selectable<DataExpect> DataExpect::parse(const YAML::Node& n, ParseContext& pc,
     if (f.has("bytes")) {
       ++given;
       d.kind_ = Kind::Bytes;
-      // Reuse the pattern parser for the hex syntax, then take its bytes once.
-      YAML::Node b = f.get("bytes");
-      YAML::Node wrapped(YAML::NodeType::Map);
-      wrapped["bytes"] = b;
-      std::string text = r.str(b, what + ".bytes");
-      std::size_t count = 0;
-      for (std::size_t i = 0; i < text.size();) {
-        while (i < text.size() && text[i] == ' ') ++i;
-        if (i < text.size()) ++count;
-        while (i < text.size() && text[i] != ' ') ++i;
-      }
-      BytePattern p = BytePattern::parse(r, wrapped, what);
-      d.bytes_ = p.bytes(0, count);
-      if (count == 0) throw r.error(b, what + ".bytes: no bytes given");
+      d.bytes_ = parse_hex_bytes(r, f.get("bytes"), what + ".bytes");
     }
     if (f.has("page")) {
       ++given;

@@ -15,14 +15,8 @@ const char* kEnd = "end of testcase";
 
 void check_counters(RunContext& ctx, const std::vector<CounterExpectation>& expect,
                     const char* oracle) {
-  CounterValues now = ctx.counters();
-  for (const auto& c : expect) {
-    const Comparison* want = c.expected.resolve(ctx.arch());
-    if (!want) continue;
-    std::int64_t v = now[c.def->key()];
-    if (!want->holds(v))
-      ctx.fail({kEnd, oracle, c.def->key(), std::nullopt, std::nullopt, want->text(), std::to_string(v)});
-  }
+  for (const auto& m : compare_counters(expect, ctx.arch(), ctx.counters()))
+    ctx.fail({kEnd, oracle, m.counter, std::nullopt, std::nullopt, m.expected, std::to_string(m.observed)});
 }
 
 std::string pa_text(const std::optional<paddr_t>& pa) {

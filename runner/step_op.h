@@ -50,6 +50,7 @@ class ParseContext {
   const YamlReader& r_;
   const Testcase& tc_;
   std::map<std::string, Kind> names_;
+  std::map<std::string, std::string> race_owner_;  // names defined inside a race list -> thread
   std::vector<std::pair<YAML::Node, std::string>> forward_labels_;
 };
 

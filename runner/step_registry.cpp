@@ -39,6 +39,7 @@ void ParseContext::define(const YAML::Node& at, const std::string& name, Kind ki
   if (it != names_.end())
     throw r_.error(at, "'" + name + "' is already defined (as a " + kind_name(it->second) + ")");
   names_[name] = kind;
+  if (race_thread) race_owner_[name] = *race_thread;
 }
 
 bool ParseContext::defined(const std::string& name, Kind kind) const {
@@ -54,6 +55,10 @@ void ParseContext::require(const YAML::Node& at, const std::string& name, Kind k
   if (it->second != kind)
     throw r_.error(at, "'" + name + "' is a " + kind_name(it->second) + ", not a " +
                            kind_name(kind));
+  auto owner = race_owner_.find(name);
+  if (race_thread && owner != race_owner_.end() && owner->second != *race_thread)
+    throw r_.error(at, "'" + name + "' is defined by racing thread '" + owner->second +
+                           "'; its order relative to this op is not fixed");
 }
 
 std::string ParseContext::page(Fields& f, const std::string& key) {

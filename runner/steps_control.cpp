@@ -33,16 +33,11 @@ struct Check : StepOp {
   std::optional<std::string> since;
   std::vector<CounterExpectation> counters;
   void run(RunContext& ctx) override {
-    CounterValues now = ctx.counters();
     const CounterValues* base = since ? ctx.snapshot(*since) : nullptr;
-    for (const auto& c : counters) {
-      const Comparison* want = c.expected.resolve(ctx.arch());
-      if (!want) continue;
-      std::int64_t v = now[c.def->key()] - (base ? base->at(c.def->key()) : 0);
-      if (!want->holds(v))
-        ctx.fail({"", "counter", c.def->key() + (since ? " since " + *since : std::string()),
-                  std::nullopt, std::nullopt, want->text(), std::to_string(v)});
-    }
+    if (since && !base) throw StepError("check: step '" + *since + "' has not run (skipped by only:?)");
+    for (const auto& m : compare_counters(counters, ctx.arch(), ctx.counters(), base))
+      ctx.fail({"", "counter", m.counter + (since ? " since " + *since : std::string()),
+                std::nullopt, std::nullopt, m.expected, std::to_string(m.observed)});
   }
 };
 

@@ -230,6 +230,8 @@ std::vector<OpDef> sf_buf_ops() {
          if (f.has("expect")) op->expect = parse_outcome(f.get("expect"), pc, "sf_buf_alloc.expect", true);
          if (f.has("then")) op->then = parse_outcome(f.get("then"), pc, "sf_buf_alloc.then", false);
          if (f.has("expect_woken_by")) op->woken_by = pc.forward_label(f, "expect_woken_by");
+         if ((f.has("then") || f.has("expect_woken_by")) && !f.has("expect"))
+           throw r.error(f.node(), "sf_buf_alloc: then / expect_woken_by describe a sleeping call: add expect: blocks");
          YAML::Node as = f.require("as");
          op->as = r.name(as, "sf_buf_alloc.as");
          pc.define(as, op->as, ParseContext::Kind::SfBuf);

@@ -100,6 +100,25 @@ steps:
         b: [{sf_buf_alloc: {page: p, as: y}}]
 )");
   EXPECT_THROW(parse_testcase_file(path), InputError);  // a's list cannot run on b
+
+  std::string cross = write_temp("race_cross", R"(format: 1
+name: r
+description: d
+threads: [{name: a, cpu: 0}, {name: b, cpu: 1}]
+steps:
+  - page_alloc: p
+  - race:
+      threads:
+        a: [{sf_buf_alloc: {page: p, as: x}}]
+        b: [{sf_buf_free: x}]
+  - sf_buf_free: x
+)");
+  try {
+    parse_testcase_file(cross);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(":10:27: 'x' is defined by racing thread 'a'"), std::string::npos) << e.what();
+  }
 }
 
 TEST(PlanJobs, SeedsAndArchSelection) {
