@@ -27,9 +27,15 @@ Machine::Machine(const MachineOptions& opts) : arch_(&arch_by_name(opts.arch)), 
     throw std::invalid_argument("memory must be a positive multiple of the page size (" +
                                 std::to_string(PAGE_SIZE) + " bytes)");
   if (opts.nsfbufs < 1) throw std::invalid_argument("nsfbufs must be positive");
-  pmap_ = arch_->create(MachineConfig{opts.ncpus, opts.mem_bytes, opts.trace ? &trace_ : nullptr});
-  kva_arena_ = std::make_unique<KvaArena>(pmap_->kva_space());
-  sfb_ = std::make_unique<SfBufSubsystem>(*pmap_, sched_, SfBufConfig{opts.nsfbufs}, *kva_arena_);
+  // While constructing, whatever the arch or the sf_buf subsystem refuses is a bad argument
+  // (e.g. more RAM than the paging format reaches, more sf_bufs than the KVA holds).
+  try {
+    pmap_ = arch_->create(MachineConfig{opts.ncpus, opts.mem_bytes, opts.trace ? &trace_ : nullptr});
+    kva_arena_ = std::make_unique<KvaArena>(pmap_->kva_space());
+    sfb_ = std::make_unique<SfBufSubsystem>(*pmap_, sched_, SfBufConfig{opts.nsfbufs}, *kva_arena_);
+  } catch (const KvaError& e) {
+    throw std::invalid_argument(opts.arch + ": " + e.what());
+  }
   for (const std::string& f : opts.inject) inject(f);
 }
 

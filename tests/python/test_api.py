@@ -237,6 +237,8 @@ def test_bad_arguments_raise_clear_errors():
         kvabench.Machine("ref", memory=1.5)
     with pytest.raises(ValueError, match="cpus"):
         kvabench.Machine("ref", cpus=0)
+    with pytest.raises(ValueError, match="nsfbufs"):
+        kvabench.Machine("ref", nsfbufs=(m.kva_space[1] - m.kva_space[0]) // kvabench.PAGE_SIZE + 1)
     with pytest.raises(ValueError, match="fill byte"):
         m.page_alloc(fill=256)
     with pytest.raises(ValueError, match="does not fit"):
