@@ -1,5 +1,6 @@
 // Parsing whole testcase files and running them on the reference archs (no emulation).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -11,8 +12,11 @@
 namespace kva::runner {
 namespace {
 
+// Unique per process and test: ctest runs the discovered tests in parallel.
 std::string write_temp(const std::string& name, const std::string& text) {
-  auto path = std::filesystem::temp_directory_path() / ("kvabench_runner_test_" + name + ".yaml");
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  auto path = std::filesystem::temp_directory_path() /
+              ("kvabench_runner_test_" + std::to_string(::getpid()) + "_" + info->name() + "_" + name + ".yaml");
   std::ofstream(path) << text;
   return path.string();
 }
@@ -117,7 +121,7 @@ steps:
     parse_testcase_file(cross);
     FAIL() << "no error";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(":10:27: 'x' is defined by racing thread 'a'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(cross + ":10:27: 'x' is defined by racing thread 'a'"), std::string::npos) << e.what();
   }
 }
 
