@@ -35,7 +35,7 @@ run: build
 	$(BUILD)/runner/kvabench run testcases/
 
 bench: build
-	@for b in $(BUILD)/bench/bench_*; do [ -x $$b ] && $$b --benchmark_min_time=0.2s; done
+	@for b in $(BUILD)/bench/bench_*; do [ -x $$b ] && $$b --benchmark_min_time=0.2; done
 
 clean:
 	rm -rf $(BUILD)

@@ -64,6 +64,14 @@ set_target_properties(capstone::capstone PROPERTIES
   IMPORTED_LOCATION "${CAPSTONE_LIBRARY}"
   INTERFACE_INCLUDE_DIRECTORIES "${CAPSTONE_INCLUDE_DIR}")
 
+# Capstone's wheel ships lib/libcapstone.so whose SONAME is libcapstone.so.5, a file the wheel
+# lacks. Build-tree binaries find it through a symlink on the build RPATH; the installed Python
+# module instead relies on `import capstone` having loaded the library first.
+set(KVA_SONAME_SHIM_DIR ${CMAKE_BINARY_DIR}/soname-shims)
+file(MAKE_DIRECTORY ${KVA_SONAME_SHIM_DIR})
+file(CREATE_LINK ${CAPSTONE_LIBRARY} ${KVA_SONAME_SHIM_DIR}/libcapstone.so.5 SYMBOLIC)
+list(APPEND CMAKE_BUILD_RPATH ${KVA_SONAME_SHIM_DIR})
+
 find_package(yaml-cpp REQUIRED)
 if(KVA_BUILD_TESTS)
   find_package(GTest REQUIRED)

@@ -12,6 +12,7 @@ VENV=.venv
 REQS=scripts/requirements.txt
 
 missing=()
+command -v cmake >/dev/null || missing+=(cmake)
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
