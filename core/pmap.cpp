@@ -107,6 +107,27 @@ void Pmap::check_architectural(cpuid_t cpu, vaddr_t va, AccessKind kind) {
   stale_.add(std::move(a));
 }
 
+// Compares what the access saw (a load's bytes) or left (a store's bytes) with the page the
+// tables map now; a mismatch, or success through an unmapped VA, is stale.
+void Pmap::check_observed(cpuid_t cpu, vaddr_t va, AccessKind kind,
+                          std::vector<std::uint8_t> accessed) {
+  const PteState p = pte(va);
+  std::vector<std::uint8_t> in_page;
+  if (p.valid) {
+    in_page.resize(accessed.size());
+    phys_->read(p.pa + (va & PAGE_MASK), in_page.data(), in_page.size());
+    if (in_page == accessed) return;
+  }
+  // For a load the page holds what was expected; for a store, what was written was expected.
+  const bool is_load = kind == AccessKind::Load;
+  StaleAccess a{Oracle::Observed, kind, cpu, va, std::nullopt, std::nullopt,
+                is_load ? std::move(in_page) : accessed, is_load ? std::move(accessed) : in_page,
+                step_};
+  if (p.valid) a.expected_pa = p.pa;
+  if (auto cached = tlb_model_.lookup(cpu, va)) a.cached_pa = cached->pa;
+  stale_.add(std::move(a));
+}
+
 std::vector<std::uint8_t> Pmap::load(cpuid_t cpu, vaddr_t va, std::size_t n) {
   check_cpu(cpu);
   std::vector<std::uint8_t> out(n);
@@ -118,19 +139,7 @@ std::vector<std::uint8_t> Pmap::load(cpuid_t cpu, vaddr_t va, std::size_t n) {
     check_architectural(cpu, cva, AccessKind::Load);
     do_load(cpu, cva, chunk);
     // Observed oracle: the bytes must be those of the page the tables map now.
-    const PteState p = pte(cva);
-    std::vector<std::uint8_t> expected;
-    if (p.valid) {
-      expected.resize(len);
-      phys_->read(p.pa + (cva & PAGE_MASK), expected.data(), len);
-    }
-    if (!p.valid || !std::equal(expected.begin(), expected.end(), chunk.begin())) {
-      StaleAccess a{Oracle::Observed, AccessKind::Load, cpu, cva, std::nullopt, std::nullopt,
-                    std::move(expected), {chunk.begin(), chunk.end()}, step_};
-      if (p.valid) a.expected_pa = p.pa;
-      if (auto cached = tlb_model_.lookup(cpu, cva)) a.cached_pa = cached->pa;
-      stale_.add(std::move(a));
-    }
+    check_observed(cpu, cva, AccessKind::Load, {chunk.begin(), chunk.end()});
     done += len;
   }
   return out;
@@ -146,19 +155,7 @@ void Pmap::store(cpuid_t cpu, vaddr_t va, std::span<const std::uint8_t> data) {
     check_architectural(cpu, cva, AccessKind::Store);
     do_store(cpu, cva, chunk);
     // Observed oracle: the bytes must have landed in the page the tables map now.
-    const PteState p = pte(cva);
-    std::vector<std::uint8_t> landed;
-    if (p.valid) {
-      landed.resize(len);
-      phys_->read(p.pa + (cva & PAGE_MASK), landed.data(), len);
-    }
-    if (!p.valid || !std::equal(landed.begin(), landed.end(), chunk.begin())) {
-      StaleAccess a{Oracle::Observed, AccessKind::Store, cpu, cva, std::nullopt, std::nullopt,
-                    {chunk.begin(), chunk.end()}, std::move(landed), step_};
-      if (p.valid) a.expected_pa = p.pa;
-      if (auto cached = tlb_model_.lookup(cpu, cva)) a.cached_pa = cached->pa;
-      stale_.add(std::move(a));
-    }
+    check_observed(cpu, cva, AccessKind::Store, {chunk.begin(), chunk.end()});
     done += len;
   }
 }

@@ -127,6 +127,8 @@ class Pmap {
   void check_cpu(cpuid_t cpu) const;
   // Architectural oracle: report if the model holds a translation that differs from pte().
   void check_architectural(cpuid_t cpu, vaddr_t va, AccessKind kind);
+  // Observed oracle, after the access.
+  void check_observed(cpuid_t cpu, vaddr_t va, AccessKind kind, std::vector<std::uint8_t> accessed);
 
   int ncpus_;
   PmapStats stats_;
