@@ -95,10 +95,13 @@ void Pmap::check_cpu(cpuid_t cpu) const {
 // Runs before the access: a cached translation that differs from the page tables is reported;
 // a miss is a hardware walk, which may fill the model.
 void Pmap::check_architectural(cpuid_t cpu, vaddr_t va, AccessKind kind) {
-  const std::optional<TlbEntry> cached = tlb_model_.lookup(cpu, va);
+  std::optional<TlbEntry> cached = tlb_model_.lookup(cpu, va);
   if (!cached) {
+    // A miss walks the tables; the walk itself may use cached paging-structure entries (PAE's
+    // PDPTE registers), so what it fills is checked like any cached translation.
     model_fill_on_access(cpu, va, kind == AccessKind::Load ? AccessType::Read : AccessType::Write);
-    return;
+    cached = tlb_model_.lookup(cpu, va);
+    if (!cached) return;
   }
   const PteState p = pte(va);
   if (p.valid && cached->pa == p.pa) return;

@@ -14,6 +14,7 @@ struct Paging {
   static constexpr std::array<const char*, kLevels> kNames{"PML4E", "PDPTE", "PDE", "PTE"};
   static constexpr std::array<bool, kLevels> kLargeAllowed{false, true, true, false};  // 1G, 2M
   static constexpr bool kTopLevelPresentOnly = false;
+  static constexpr bool kTopLevelCachedAtCr3Load = false;
 };
 
 }  // namespace kva::amd64

@@ -15,6 +15,7 @@ struct Paging {
   static constexpr std::array<const char*, kLevels> kNames{"PDE", "PTE"};
   static constexpr std::array<bool, kLevels> kLargeAllowed{false, false};
   static constexpr bool kTopLevelPresentOnly = false;
+  static constexpr bool kTopLevelCachedAtCr3Load = false;
 };
 
 struct PaePaging {
@@ -25,6 +26,8 @@ struct PaePaging {
   static constexpr std::array<const char*, kLevels> kNames{"PDPTE", "PDE", "PTE"};
   static constexpr std::array<bool, kLevels> kLargeAllowed{false, true, false};  // 2 MiB PDEs
   static constexpr bool kTopLevelPresentOnly = true;  // PDPTE: R/W and U/S are reserved
+  // The four PDPTEs are loaded into registers at CR3 load (SDM vol. 3, 4.4.1), not re-read per walk.
+  static constexpr bool kTopLevelCachedAtCr3Load = true;
 };
 
 }  // namespace kva::i386

@@ -5,6 +5,7 @@
 //   kLevels; kShift[l]; kEntries[l]; kNames[l];    level 0 is the root (CR3 points to it)
 //   kLargeAllowed[l]                               PS honoured at this level
 //   kTopLevelPresentOnly                           PAE PDPTEs: only P may be set
+//   kTopLevelCachedAtCr3Load                       PAE: PDPTEs are loaded at CR3 load
 // The software walk here is what pte() and describe_walk() report; tests compare it with what
 // the emulated hardware walk does.
 #pragma once
@@ -44,6 +45,12 @@ class PageTables {
   explicit PageTables(PhysicalMemory& ram) : ram_(ram), root_(alloc_table()) {}
 
   paddr_t root() const { return root_; }
+  // The root-level entries as they are in memory now (what a CR3 load reads on PAE).
+  std::array<Entry, Paging::kEntries[0]> root_entries() const {
+    std::array<Entry, Paging::kEntries[0]> r;
+    for (std::size_t i = 0; i < r.size(); ++i) r[i] = read(root_ + i * sizeof(typename Entry::raw_type));
+    return r;
+  }
 
   static std::uint64_t level_bytes(int level) { return std::uint64_t{1} << Paging::kShift[level]; }
   static std::size_t index_of(vaddr_t va, int level) {
@@ -60,8 +67,9 @@ class PageTables {
     ram_.write(slot, &raw, sizeof raw);
   }
 
-  // The software walk: what the MMU would do for va, without setting A/D.
-  Walk walk(vaddr_t va) const {
+  // The software walk: what the MMU would do for va, without setting A/D. `cached_root`, when
+  // given, supplies the root-level entries instead of memory (PAE's PDPTE registers).
+  Walk walk(vaddr_t va, const Entry* cached_root = nullptr) const {
     Walk w;
     w.writable = true;
     paddr_t table = root_;
@@ -69,7 +77,7 @@ class PageTables {
       Step& s = w.steps[w.depth++];
       s.index = index_of(va, level);
       s.slot = table + s.index * sizeof(typename Entry::raw_type);
-      s.entry = read(s.slot);
+      s.entry = (level == 0 && cached_root) ? cached_root[s.index] : read(s.slot);
       if (!s.entry.is_present()) return w;
       if (!(level == 0 && Paging::kTopLevelPresentOnly)) w.writable &= s.entry.is_writable();
       bool large = Paging::kLargeAllowed[level] && s.entry.is_large();

@@ -7,13 +7,15 @@
 //  - an entry is created only by a successful walk, and a successful walk always sets A;
 //  - invlpg removes the page's entry, global entries included;
 //  - a CR3 load removes every entry except global ones (CR4.PGE is on in every variant);
-//  - PAE: the four PDPTEs are loaded at CR3 load and cached. They are written once, before the
-//    vCPUs boot (every kernel page directory exists by then) and never change afterwards, so
-//    that cache cannot go stale and is not modelled.
+//  - PAE: the four PDPTEs are loaded into per-CPU registers at CR3 load and used by every walk
+//    until the next one. QEMU re-reads them on each walk, so only the model can show a walk
+//    through a PDPTE changed in memory since the CPU's last CR3 load.
 #pragma once
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "archs/x86/x86_cpu.h"
 #include "archs/x86/x86_page_tables.h"
@@ -75,12 +77,16 @@ class X86Pmap final : public Pmap {
   // Executes one invalidation request on `cpu`, already running in guest code; updates the
   // model and counters.
   void account_invalidation(cpuid_t cpu, bool full_flush, vaddr_t va, std::size_t npages);
+  // The root-level entries cpu's walks use: its PDPTE registers on PAE, memory otherwise.
+  const Entry* walk_root(cpuid_t cpu) const;
 
   Platform platform_;
   PageTables<Paging> tables_;
   std::unique_ptr<Machine> machine_;
   StubRoutine copy_, invlrng_, invltlb_, ipi_handler_;
   std::uint64_t tlb_generation_ = 0;  // smp_tlb_generation
+  using RootEntries = std::array<Entry, Paging::kEntries[0]>;
+  std::vector<RootEntries> pdpte_registers_;  // per CPU; PAE only (kTopLevelCachedAtCr3Load)
 };
 
 }  // namespace kva::x86

@@ -38,6 +38,15 @@ X86Pmap<Paging>::X86Pmap(const MachineConfig& cfg, Platform platform)
   invltlb_ = machine_->routine(kStubInvltlb);
   ipi_handler_ = machine_->routine(kStubIpiHandler);
   machine_->boot();
+  if constexpr (Paging::kTopLevelCachedAtCr3Load)
+    pdpte_registers_.assign(static_cast<std::size_t>(cfg.ncpus), tables_.root_entries());
+}
+
+template <class Paging>
+auto X86Pmap<Paging>::walk_root(cpuid_t cpu) const -> const Entry* {
+  if constexpr (Paging::kTopLevelCachedAtCr3Load)
+    return pdpte_registers_[static_cast<std::size_t>(cpu)].data();
+  return nullptr;
 }
 
 template <class Paging>
@@ -128,6 +137,8 @@ void X86Pmap<Paging>::account_invalidation(cpuid_t cpu, bool full_flush, vaddr_t
   if (full_flush) {
     stats().full_flushes += 1;
     tlb_model().invalidate_all(cpu, /*keep_global=*/true);
+    if constexpr (Paging::kTopLevelCachedAtCr3Load)
+      pdpte_registers_[static_cast<std::size_t>(cpu)] = tables_.root_entries();  // CR3 load
     return;
   }
   stats().local_invalidations += npages;
@@ -187,7 +198,7 @@ void X86Pmap<Paging>::do_store(cpuid_t cpu, vaddr_t va, std::span<const std::uin
 template <class Paging>
 void X86Pmap<Paging>::model_fill_on_access(cpuid_t cpu, vaddr_t va, AccessType type) {
   // The hardware walk caches a translation only when it succeeds (and then it has set A).
-  auto w = tables_.walk(va);
+  auto w = tables_.walk(va, walk_root(cpu));
   if (!w.mapped) return;
   if (type == AccessType::Write && !w.writable) return;
   TlbEntry e;
