@@ -77,6 +77,10 @@ void PhysicalMemory::vm_page_free(vm_page* m) {
     throw KvaError("vm_page_free: not a page of this memory");
   if (!m->allocated) throw KvaError("vm_page_free: page is not allocated (double free?)");
   if (m->wire_count > 0) throw KvaError("vm_page_free: page is still wired");
+  if (m->kmap_count > 0)
+    throw KvaError("vm_page_free: page is still mapped in kernel VA (" +
+                   std::to_string(m->kmap_count) + " mapping(s)); unmap it first");
+  if (m->busy) throw KvaError("vm_page_free: page is busy (I/O in progress)");
   m->allocated = false;
   m->valid = 0;
   m->dirty = 0;

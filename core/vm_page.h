@@ -16,7 +16,11 @@ struct vm_page {
   std::size_t index = 0;      // position in PhysicalMemory
   paddr_t phys_addr = 0;      // VM_PAGE_TO_PHYS
   int wire_count = 0;
-  bool busy = false;          // vm_page_xbusy
+  // Kernel mappings held by a consumer that knows them (buffer KVA, raw reservations): the page
+  // allocator refuses to free the page while any remain. (sf_buf free-list slots that merely
+  // keep an old mapping cached, as FreeBSD's do, are not counted.)
+  int kmap_count = 0;
+  bool busy = false;          // vm_page_xbusy / sbusy: under I/O
   bool allocated = false;
   std::uint32_t valid = 0;    // DEV_BSIZE-granular, VM_PAGE_BITS_ALL when fully valid
   std::uint32_t dirty = 0;
@@ -46,7 +50,7 @@ class PhysicalMemory {
 
   // Allocate a zeroed page (data or page table). Throws KvaError when memory is exhausted.
   vm_page* vm_page_alloc();
-  void vm_page_free(vm_page* m);  // throws if wired or not allocated
+  void vm_page_free(vm_page* m);  // throws if wired, mapped, busy or not allocated
   void vm_page_wire(vm_page* m);
   void vm_page_unwire(vm_page* m);  // throws if not wired
   std::size_t free_count() const;

@@ -88,5 +88,17 @@ TEST(PhysicalMemory, WiringCountsAndProtectsFromFree) {
   EXPECT_THROW(phys.vm_page_wire(m), KvaError);  // not allocated any more
 }
 
+TEST(PhysicalMemory, MappedOrBusyPagesAreNotFreed) {
+  PhysicalMemory phys(0, 2 * PAGE_SIZE);
+  vm_page* m = phys.vm_page_alloc();
+  m->kmap_count = 1;  // as the buffer cache or a raw reservation records a mapping
+  EXPECT_THROW(phys.vm_page_free(m), KvaError);
+  m->kmap_count = 0;
+  m->busy = true;
+  EXPECT_THROW(phys.vm_page_free(m), KvaError);
+  m->busy = false;
+  EXPECT_NO_THROW(phys.vm_page_free(m));
+}
+
 }  // namespace
 }  // namespace kva
