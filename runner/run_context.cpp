@@ -3,12 +3,14 @@
 namespace kva::runner {
 
 RunContext::RunContext(const Testcase& tc, const ArchInfo& arch, std::uint64_t seed,
-                       const FaultSet& faults, std::ostream* trace, std::ostream* log)
+                       const FaultSet& faults, std::ostream* trace, std::ostream* log,
+                       ExecMode exec_mode)
     : tc_(tc), log_(log) {
   MachineConfig cfg;
   cfg.ncpus = tc.machine.cpus;
   cfg.mem_bytes = tc.machine.mem_bytes;
   cfg.trace = trace;
+  cfg.exec_mode = exec_mode;
   pmap_ = arch.create(cfg);
   pmap_->faults() = faults;
   arch_ = {arch.name, pmap_->has_direct_map()};
