@@ -9,6 +9,7 @@
 // Results also go to <out>/results.json (bench/plot_shootdown.py draws the shootdown plot).
 //
 //   kvabench-bench [--quick] [--out DIR] [--kvabench BIN --testcases DIR]
+//   kvabench-bench --cycle ARCH shared|cpuprivate N     (only the remap cycle, for a profiler)
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +32,8 @@
 
 namespace kva::bench {
 namespace {
+
+constexpr int kRounds = 5;  // timings are the best of this many rounds (bench/measure.h)
 
 struct Options {
   bool quick = false;
@@ -77,7 +80,7 @@ void measure_floor(RemapCycle& c, EmulatedPmap& em, std::size_t cycles, CycleRow
   BareEngines::Program prog = bare.compile(rec);
   for (int i = 0; i < 3; ++i) bare.replay(prog);  // translate, fill the TLBs
   const std::size_t reps = std::max<std::size_t>(1, cycles / c.pages());
-  Timing t = time_loop(reps, [&] { bare.replay(prog); });
+  Timing t = best_of(kRounds, reps, [&] { bare.replay(prog); });
   row.floor_us = t.cpu_us / static_cast<double>(c.pages());
   row.floor_calls = static_cast<double>(rec.runs()) / static_cast<double>(c.pages());
 }
@@ -86,8 +89,9 @@ CycleRow measure_cycle(const ArchInfo& arch, bool cpuprivate, std::size_t cycles
   RemapCycle c(arch, cpuprivate);
   for (std::size_t i = 0; i < 3 * c.pages(); ++i) c.run();  // every slot remapped, TLBs warm
   const PmapStats s0 = c.pmap().stats();
-  Timing t = time_loop(cycles, [&] { c.run(); });
+  Timing t = best_of(kRounds, cycles, [&] { c.run(); });
   const PmapStats s1 = c.pmap().stats();
+  cycles = cycles / kRounds * kRounds;
   CycleRow row;
   row.workload = c.description();
   row.cpu_us = t.cpu_us;
@@ -114,8 +118,9 @@ std::vector<ShootdownRow> measure_shootdowns(const ArchInfo& arch, std::size_t r
     targets.clr(0);
     for (int i = 0; i < 20; ++i) p->shootdown(0, targets, va, 1);
     const PmapStats s0 = p->stats();
-    Timing t = time_loop(reps, [&] { p->shootdown(0, targets, va, 1); });
+    Timing t = best_of(kRounds, reps, [&] { p->shootdown(0, targets, va, 1); });
     const PmapStats s1 = p->stats();
+    reps = reps / kRounds * kRounds;
     rows.push_back({k, t.cpu_us, t.wall_us, per(s1.ipis, s0.ipis, reps), per(s1.broadcasts, s0.broadcasts, reps)});
   }
   return rows;
@@ -170,6 +175,16 @@ int rss_probe(const std::string& arch_name, int n) {
       }
     std::printf("%llu\n", static_cast<unsigned long long>(peak_rss_kib() - before));
   }
+  return 0;
+}
+
+// `--cycle ARCH shared|cpuprivate N`: N remap cycles and nothing else, to run under a profiler
+// (docs/performance.md).
+int cycle_only(const std::string& arch_name, const std::string& kind, std::uint64_t n) {
+  const ArchInfo* arch = find_arch(arch_name);
+  if (!arch || (kind != "shared" && kind != "cpuprivate")) return 2;
+  RemapCycle c(*arch, kind == "cpuprivate");
+  for (std::uint64_t i = 0; i < n; ++i) c.run();
   return 0;
 }
 
@@ -323,6 +338,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> a(argv + 1, argv + argc);
     if (a.size() == 3 && a[0] == "--rss-probe") return rss_probe(a[1], std::stoi(a[2]));
     if (a.size() == 4 && a[0] == "--rss-growth") return rss_growth(a[1], std::stoull(a[2]), std::stoull(a[3]));
+    if (a.size() == 4 && a[0] == "--cycle") return cycle_only(a[1], a[2], std::stoull(a[3]));
     Options o;
     for (std::size_t i = 0; i < a.size(); ++i) {
       auto value = [&]() -> std::string {

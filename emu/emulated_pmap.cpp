@@ -6,8 +6,7 @@ EmulatedPmap::EmulatedPmap(const MachineConfig& cfg, paddr_t ram_base) : Pmap(cf
 
 void EmulatedPmap::start_machine(GuestIsa isa, const StubImage& stubs, paddr_t firmware_base) {
   machine_ = std::make_unique<Machine>(std::move(isa), stubs, cfg_, phys(), firmware_base);
-  load_ = &machine_->routine(stub_abi::kLoad);
-  store_ = &machine_->routine(stub_abi::kStore);
+  copy_ = &machine_->routine(stub_abi::kCopy);
   shootdown_handler_ = &machine_->routine(stub_abi::kShootdownHandler);
   machine_->boot();
 }
@@ -42,21 +41,15 @@ void EmulatedPmap::run_shootdown_handler(cpuid_t target, stub_abi::InvalOp op, v
 }
 
 void EmulatedPmap::do_load(cpuid_t cpu, vaddr_t va, std::span<std::uint8_t> out) {
-  // Pre-write what the tables map now: a load that sees it stores nothing (emu/stub_abi.h).
   const paddr_t scratch = machine_->firmware().scratch_for(cpu, va);  // identity: VA == PA
-  const PteState p = pte(va);
-  if (p.valid) {
-    phys().read(p.pa + (va & PAGE_MASK), out.data(), out.size());
-    machine_->write_firmware(scratch, out.data(), out.size());
-  }
-  run(cpu, *load_, {scratch, va, out.size()}, AccessType::Read);
+  run(cpu, *copy_, {scratch, va, out.size()}, AccessType::Read);
   machine_->read_firmware(scratch, out.data(), out.size());
 }
 
 void EmulatedPmap::do_store(cpuid_t cpu, vaddr_t va, std::span<const std::uint8_t> in) {
   const paddr_t scratch = machine_->firmware().scratch_for(cpu, va);
   machine_->write_firmware(scratch, in.data(), in.size());
-  run(cpu, *store_, {va, scratch, in.size()}, AccessType::Write);
+  run(cpu, *copy_, {va, scratch, in.size()}, AccessType::Write);
 }
 
 }  // namespace kva

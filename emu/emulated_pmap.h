@@ -1,7 +1,7 @@
 // The mechanics every emulated pmap shares, whatever its ISA: it owns the Machine, runs stub
 // routines and turns guest traps into PageFault, counts emu_calls and guest_instructions, runs
-// loads and stores through the standard kva_load / kva_store stubs (emu/stub_abi.h), and
-// delivers shootdown requests through the per-CPU mailboxes.
+// loads and stores through the standard kva_copy stub and the vCPU's scratch pages
+// (emu/stub_abi.h), and delivers shootdown requests through the per-CPU mailboxes.
 //
 // An arch derives from it, keeps its page tables and its TLB model rules, and decides its
 // invalidation protocol (which routine, which counters). Its constructor builds the page
@@ -36,15 +36,14 @@ class EmulatedPmap : public Pmap {
   // whatever its protocol delivers) and updates the TLB model.
   void run_shootdown_handler(cpuid_t target, stub_abi::InvalOp op, vaddr_t va, std::size_t npages);
 
-  // One access within a page, through kva_load / kva_store and the vCPU's scratch page.
+  // One access within a page: kva_copy between its VA and the vCPU's scratch page.
   void do_load(cpuid_t cpu, vaddr_t va, std::span<std::uint8_t> out) override;
   void do_store(cpuid_t cpu, vaddr_t va, std::span<const std::uint8_t> in) override;
 
  private:
   MachineConfig cfg_;
   std::unique_ptr<Machine> machine_;
-  const StubRoutine* load_ = nullptr;
-  const StubRoutine* store_ = nullptr;
+  const StubRoutine* copy_ = nullptr;
   const StubRoutine* shootdown_handler_ = nullptr;
   std::uint64_t shootdown_generation_ = 0;  // smp_tlb_generation
 };

@@ -1,6 +1,6 @@
 // The contract between every arch's guest stubs and emu/EmulatedPmap: the standard routine
 // names and arguments, and the shootdown mailbox layout. How a routine is written (stop,
-// instruction budget) is in emu/guest_isa.h.
+// instruction budget) is in emu/guest_isa.h. Every arch's stub image provides all of them.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -8,12 +8,10 @@
 namespace kva::stub_abi {
 
 // Standard routines (each "<name>" .. "<name>_done"); arguments in GuestIsa::arg_regs order.
-// kva_load(expect, src, nbytes): load nbytes at src (the emulated access) and leave exactly what
-//   was loaded at expect, where the host pre-wrote the bytes it expects: store only where they
-//   differ, so a load that sees the expected bytes makes no guest store.
-inline constexpr const char* kLoad = "kva_load";
-// kva_store(dst, src, nbytes): copy nbytes from src (scratch, written by the host) to dst.
-inline constexpr const char* kStore = "kva_store";
+// kva_copy(dst, src, nbytes): copy nbytes. A load runs it from the access's VA into the vCPU's
+//   scratch page, a store from the scratch page to the VA. The scratch page must be one the
+//   kernel cannot execute (emu/firmware.h): Unicorn then keeps its stores on the fast path.
+inline constexpr const char* kCopy = "kva_copy";
 // kva_invlrng(va, npages): invalidate the TLB entries of npages pages from va on this CPU.
 inline constexpr const char* kInvalidateRange = "kva_invlrng";
 // kva_invltlb(): invalidate this CPU's whole TLB (what the ISA's full flush keeps, it keeps).

@@ -18,124 +18,53 @@
         js      .Lbudget_exhausted
         .endm
 
-# kva_load(expect = rdi, src = rsi, nbytes = rdx): loads nbytes at src (the emulated access,
-# through this vCPU's MMU and TLB) and compares them with the bytes the host pre-wrote at
-# expect. A 64-byte block (then an 8-byte word, then a byte) that differs is stored over
-# expect, so expect ends up holding exactly what was loaded and an expected load stores
-# nothing. The store path loads the block again, through the same TLB entry.
-        .globl kva_load, kva_load_done
-kva_load:
+# kva_copy(dst = rdi, src = rsi, nbytes = rdx): the emulated access, a load from src or a
+# store to dst through this vCPU's MMU and TLB; the other side is the vCPU's scratch page, which
+# the kernel cannot execute, so stores there stay on Unicorn's fast path (emu/firmware.h).
+# 64-byte blocks through SSE registers (16-byte loads and stores: half the memory operations
+# of 8-byte words), then 8-byte words, then bytes.
+        .globl kva_copy, kva_copy_done
+kva_copy:
         CHARGE  2
-        cmp     $64, %rdx
-        jb      3f
-1:      LOOP_CHARGE 24
-        mov     0(%rsi), %rax
-        xor     0(%rdi), %rax
-        mov     8(%rsi), %rcx
-        xor     8(%rdi), %rcx
-        or      %rcx, %rax
-        mov     16(%rsi), %rcx
-        xor     16(%rdi), %rcx
-        or      %rcx, %rax
-        mov     24(%rsi), %rcx
-        xor     24(%rdi), %rcx
-        or      %rcx, %rax
-        mov     32(%rsi), %rcx
-        xor     32(%rdi), %rcx
-        or      %rcx, %rax
-        mov     40(%rsi), %rcx
-        xor     40(%rdi), %rcx
-        or      %rcx, %rax
-        mov     48(%rsi), %rcx
-        xor     48(%rdi), %rcx
-        or      %rcx, %rax
-        mov     56(%rsi), %rcx
-        xor     56(%rdi), %rcx
-        or      %rcx, %rax
-        jz      2f
-        CHARGE  16
-        mov     0(%rsi), %rax
-        mov     %rax, 0(%rdi)
-        mov     8(%rsi), %rax
-        mov     %rax, 8(%rdi)
-        mov     16(%rsi), %rax
-        mov     %rax, 16(%rdi)
-        mov     24(%rsi), %rax
-        mov     %rax, 24(%rdi)
-        mov     32(%rsi), %rax
-        mov     %rax, 32(%rdi)
-        mov     40(%rsi), %rax
-        mov     %rax, 40(%rdi)
-        mov     48(%rsi), %rax
-        mov     %rax, 48(%rdi)
-        mov     56(%rsi), %rax
-        mov     %rax, 56(%rdi)
-2:      CHARGE  5
-        add     $64, %rsi
-        add     $64, %rdi
-        sub     $64, %rdx
-        cmp     $64, %rdx
-        jae     1b
-3:      CHARGE  2
-        cmp     $8, %rdx
-        jb      6f
-4:      LOOP_CHARGE 3
-        mov     (%rsi), %rax
-        cmp     (%rdi), %rax
-        je      5f
-        CHARGE  1
-        mov     %rax, (%rdi)
-5:      CHARGE  5
-        add     $8, %rsi
-        add     $8, %rdi
-        sub     $8, %rdx
-        cmp     $8, %rdx
-        jae     4b
-6:      CHARGE  2
-        test    %rdx, %rdx
-        jz      9f
-7:      LOOP_CHARGE 3
-        movb    (%rsi), %al
-        cmpb    (%rdi), %al
-        je      8f
-        CHARGE  1
-        movb    %al, (%rdi)
-8:      CHARGE  4
-        inc     %rsi
-        inc     %rdi
-        dec     %rdx
-        jnz     7b
-9:
-kva_load_done:
-        hlt
-
-# kva_store(dst = rdi, src = rsi, nbytes = rdx): 64-byte blocks, then 8-byte words, then bytes.
-        .globl kva_store, kva_store_done
-kva_store:
-        CHARGE  2
-        cmp     $64, %rdx
+        cmp     $256, %rdx
         jb      2f
-1:      LOOP_CHARGE 21
-        mov     0(%rsi), %rax
-        mov     %rax, 0(%rdi)
-        mov     8(%rsi), %rax
-        mov     %rax, 8(%rdi)
-        mov     16(%rsi), %rax
-        mov     %rax, 16(%rdi)
-        mov     24(%rsi), %rax
-        mov     %rax, 24(%rdi)
-        mov     32(%rsi), %rax
-        mov     %rax, 32(%rdi)
-        mov     40(%rsi), %rax
-        mov     %rax, 40(%rdi)
-        mov     48(%rsi), %rax
-        mov     %rax, 48(%rdi)
-        mov     56(%rsi), %rax
-        mov     %rax, 56(%rdi)
-        add     $64, %rsi
-        add     $64, %rdi
-        sub     $64, %rdx
-        cmp     $64, %rdx
+1:      LOOP_CHARGE 37
+        movdqu  0(%rsi), %xmm0
+        movdqu  16(%rsi), %xmm1
+        movdqu  32(%rsi), %xmm2
+        movdqu  48(%rsi), %xmm3
+        movdqu  %xmm0, 0(%rdi)
+        movdqu  %xmm1, 16(%rdi)
+        movdqu  %xmm2, 32(%rdi)
+        movdqu  %xmm3, 48(%rdi)
+        movdqu  64(%rsi), %xmm0
+        movdqu  80(%rsi), %xmm1
+        movdqu  96(%rsi), %xmm2
+        movdqu  112(%rsi), %xmm3
+        movdqu  %xmm0, 64(%rdi)
+        movdqu  %xmm1, 80(%rdi)
+        movdqu  %xmm2, 96(%rdi)
+        movdqu  %xmm3, 112(%rdi)
+        movdqu  128(%rsi), %xmm0
+        movdqu  144(%rsi), %xmm1
+        movdqu  160(%rsi), %xmm2
+        movdqu  176(%rsi), %xmm3
+        movdqu  %xmm0, 128(%rdi)
+        movdqu  %xmm1, 144(%rdi)
+        movdqu  %xmm2, 160(%rdi)
+        movdqu  %xmm3, 176(%rdi)
+        movdqu  192(%rsi), %xmm0
+        movdqu  208(%rsi), %xmm1
+        movdqu  224(%rsi), %xmm2
+        movdqu  240(%rsi), %xmm3
+        movdqu  %xmm0, 192(%rdi)
+        movdqu  %xmm1, 208(%rdi)
+        movdqu  %xmm2, 224(%rdi)
+        movdqu  %xmm3, 240(%rdi)
+        add     $256, %rsi
+        add     $256, %rdi
+        sub     $256, %rdx
+        cmp     $256, %rdx
         jae     1b
 2:      CHARGE  2
         cmp     $8, %rdx
@@ -159,7 +88,7 @@ kva_store:
         dec     %rdx
         jnz     5b
 9:
-kva_store_done:
+kva_copy_done:
         hlt
 
 # kva_invlrng(va = rdi, npages = rsi): invlpg each page (pmap_invalidate_range's loop).

@@ -19,164 +19,53 @@
         js      .Lbudget_exhausted
         .endm
 
-# kva_load(expect = edi, src = esi, nbytes = edx): loads nbytes at src (the emulated access,
-# through this vCPU's MMU and TLB) and compares them with the bytes the host pre-wrote at
-# expect. A 64-byte block (then a 4-byte word, then a byte) that differs is stored over
-# expect, so expect ends up holding exactly what was loaded and an expected load stores
-# nothing. The store path loads the block again, through the same TLB entry.
-        .globl kva_load, kva_load_done
-kva_load:
+# kva_copy(dst = edi, src = esi, nbytes = edx): the emulated access, a load from src or a
+# store to dst through this vCPU's MMU and TLB; the other side is the vCPU's scratch page, which
+# the kernel cannot execute, so stores there stay on Unicorn's fast path (emu/firmware.h).
+# 64-byte blocks through SSE registers (16-byte loads and stores: half the memory operations
+# of 4-byte words), then 4-byte words, then bytes.
+        .globl kva_copy, kva_copy_done
+kva_copy:
         CHARGE  2
-        cmp     $64, %edx
-        jb      3f
-1:      LOOP_CHARGE 48
-        mov     0(%esi), %eax
-        xor     0(%edi), %eax
-        mov     4(%esi), %ecx
-        xor     4(%edi), %ecx
-        or      %ecx, %eax
-        mov     8(%esi), %ecx
-        xor     8(%edi), %ecx
-        or      %ecx, %eax
-        mov     12(%esi), %ecx
-        xor     12(%edi), %ecx
-        or      %ecx, %eax
-        mov     16(%esi), %ecx
-        xor     16(%edi), %ecx
-        or      %ecx, %eax
-        mov     20(%esi), %ecx
-        xor     20(%edi), %ecx
-        or      %ecx, %eax
-        mov     24(%esi), %ecx
-        xor     24(%edi), %ecx
-        or      %ecx, %eax
-        mov     28(%esi), %ecx
-        xor     28(%edi), %ecx
-        or      %ecx, %eax
-        mov     32(%esi), %ecx
-        xor     32(%edi), %ecx
-        or      %ecx, %eax
-        mov     36(%esi), %ecx
-        xor     36(%edi), %ecx
-        or      %ecx, %eax
-        mov     40(%esi), %ecx
-        xor     40(%edi), %ecx
-        or      %ecx, %eax
-        mov     44(%esi), %ecx
-        xor     44(%edi), %ecx
-        or      %ecx, %eax
-        mov     48(%esi), %ecx
-        xor     48(%edi), %ecx
-        or      %ecx, %eax
-        mov     52(%esi), %ecx
-        xor     52(%edi), %ecx
-        or      %ecx, %eax
-        mov     56(%esi), %ecx
-        xor     56(%edi), %ecx
-        or      %ecx, %eax
-        mov     60(%esi), %ecx
-        xor     60(%edi), %ecx
-        or      %ecx, %eax
-        jz      2f
-        CHARGE  32
-        mov     0(%esi), %eax
-        mov     %eax, 0(%edi)
-        mov     4(%esi), %eax
-        mov     %eax, 4(%edi)
-        mov     8(%esi), %eax
-        mov     %eax, 8(%edi)
-        mov     12(%esi), %eax
-        mov     %eax, 12(%edi)
-        mov     16(%esi), %eax
-        mov     %eax, 16(%edi)
-        mov     20(%esi), %eax
-        mov     %eax, 20(%edi)
-        mov     24(%esi), %eax
-        mov     %eax, 24(%edi)
-        mov     28(%esi), %eax
-        mov     %eax, 28(%edi)
-        mov     32(%esi), %eax
-        mov     %eax, 32(%edi)
-        mov     36(%esi), %eax
-        mov     %eax, 36(%edi)
-        mov     40(%esi), %eax
-        mov     %eax, 40(%edi)
-        mov     44(%esi), %eax
-        mov     %eax, 44(%edi)
-        mov     48(%esi), %eax
-        mov     %eax, 48(%edi)
-        mov     52(%esi), %eax
-        mov     %eax, 52(%edi)
-        mov     56(%esi), %eax
-        mov     %eax, 56(%edi)
-        mov     60(%esi), %eax
-        mov     %eax, 60(%edi)
-2:      CHARGE  5
-        add     $64, %esi
-        add     $64, %edi
-        sub     $64, %edx
-        cmp     $64, %edx
-        jae     1b
-3:      CHARGE  2
-        cmp     $4, %edx
-        jb      6f
-4:      LOOP_CHARGE 3
-        mov     (%esi), %eax
-        cmp     (%edi), %eax
-        je      5f
-        CHARGE  1
-        mov     %eax, (%edi)
-5:      CHARGE  5
-        add     $4, %esi
-        add     $4, %edi
-        sub     $4, %edx
-        cmp     $4, %edx
-        jae     4b
-6:      CHARGE  2
-        test    %edx, %edx
-        jz      9f
-7:      LOOP_CHARGE 3
-        movb    (%esi), %al
-        cmpb    (%edi), %al
-        je      8f
-        CHARGE  1
-        movb    %al, (%edi)
-8:      CHARGE  4
-        inc     %esi
-        inc     %edi
-        dec     %edx
-        jnz     7b
-9:
-kva_load_done:
-        hlt
-
-# kva_store(dst = edi, src = esi, nbytes = edx): 32-byte blocks, then 4-byte words, then bytes.
-        .globl kva_store, kva_store_done
-kva_store:
-        CHARGE  2
-        cmp     $32, %edx
+        cmp     $256, %edx
         jb      2f
-1:      LOOP_CHARGE 21
-        mov     0(%esi), %eax
-        mov     %eax, 0(%edi)
-        mov     4(%esi), %eax
-        mov     %eax, 4(%edi)
-        mov     8(%esi), %eax
-        mov     %eax, 8(%edi)
-        mov     12(%esi), %eax
-        mov     %eax, 12(%edi)
-        mov     16(%esi), %eax
-        mov     %eax, 16(%edi)
-        mov     20(%esi), %eax
-        mov     %eax, 20(%edi)
-        mov     24(%esi), %eax
-        mov     %eax, 24(%edi)
-        mov     28(%esi), %eax
-        mov     %eax, 28(%edi)
-        add     $32, %esi
-        add     $32, %edi
-        sub     $32, %edx
-        cmp     $32, %edx
+1:      LOOP_CHARGE 37
+        movdqu  0(%esi), %xmm0
+        movdqu  16(%esi), %xmm1
+        movdqu  32(%esi), %xmm2
+        movdqu  48(%esi), %xmm3
+        movdqu  %xmm0, 0(%edi)
+        movdqu  %xmm1, 16(%edi)
+        movdqu  %xmm2, 32(%edi)
+        movdqu  %xmm3, 48(%edi)
+        movdqu  64(%esi), %xmm0
+        movdqu  80(%esi), %xmm1
+        movdqu  96(%esi), %xmm2
+        movdqu  112(%esi), %xmm3
+        movdqu  %xmm0, 64(%edi)
+        movdqu  %xmm1, 80(%edi)
+        movdqu  %xmm2, 96(%edi)
+        movdqu  %xmm3, 112(%edi)
+        movdqu  128(%esi), %xmm0
+        movdqu  144(%esi), %xmm1
+        movdqu  160(%esi), %xmm2
+        movdqu  176(%esi), %xmm3
+        movdqu  %xmm0, 128(%edi)
+        movdqu  %xmm1, 144(%edi)
+        movdqu  %xmm2, 160(%edi)
+        movdqu  %xmm3, 176(%edi)
+        movdqu  192(%esi), %xmm0
+        movdqu  208(%esi), %xmm1
+        movdqu  224(%esi), %xmm2
+        movdqu  240(%esi), %xmm3
+        movdqu  %xmm0, 192(%edi)
+        movdqu  %xmm1, 208(%edi)
+        movdqu  %xmm2, 224(%edi)
+        movdqu  %xmm3, 240(%edi)
+        add     $256, %esi
+        add     $256, %edi
+        sub     $256, %edx
+        cmp     $256, %edx
         jae     1b
 2:      CHARGE  2
         cmp     $4, %edx
@@ -200,7 +89,7 @@ kva_store:
         dec     %edx
         jnz     5b
 9:
-kva_store_done:
+kva_copy_done:
         hlt
 
 # kva_invlrng(va = edi, npages = esi): invlpg each page (pmap_invalidate_range's loop).

@@ -19,16 +19,6 @@ std::uint64_t read_reg(uc_engine* uc, int reg) {
   return v;
 }
 
-void set_efer_nxe(uc_engine* uc) {
-  uc_x86_msr msr{kMsrEfer, 0};
-  if (uc_reg_read(uc, UC_X86_REG_MSR, &msr) != UC_ERR_OK) throw KvaError("x86 boot: cannot read EFER");
-  msr.value |= kEferNxe;
-  if (uc_reg_write(uc, UC_X86_REG_MSR, &msr) != UC_ERR_OK) throw KvaError("x86 boot: cannot write EFER");
-  uc_x86_msr back{kMsrEfer, 0};
-  uc_reg_read(uc, UC_X86_REG_MSR, &back);
-  if (!(back.value & kEferNxe)) throw KvaError("x86 boot: EFER.NXE did not stick");
-}
-
 bool in_group(const cs_insn& i, std::uint8_t group) {
   for (std::uint8_t k = 0; k < i.detail->groups_count; ++k)
     if (i.detail->groups[k] == group) return true;
@@ -73,10 +63,10 @@ GuestIsa guest_isa(CpuMode mode, std::uint64_t root, std::uint64_t cr4_bits) {
   isa.budget_reg = is64 ? UC_X86_REG_RBP : UC_X86_REG_EBP;
   isa.word_bytes = is64 ? 8 : 4;
   isa.halt_bytes = 1;  // hlt
-  const bool nx = (cr4_bits & kCr4Pae) != 0;  // 64-bit entries carry XD/NX
-  isa.boot_cpu = [root, cr4_bits, nx](uc_engine* uc, cpuid_t) {
-    write_reg(uc, UC_X86_REG_CR4, read_reg(uc, UC_X86_REG_CR4) | cr4_bits, "CR4");
-    if (nx) set_efer_nxe(uc);
+  isa.boot_cpu = [root, cr4_bits](uc_engine* uc, cpuid_t) {
+    const std::uint64_t cr4 = cr4_bits | kCr4Smep | kCr4OsFxsr | kCr4OsXmmExcpt;
+    write_reg(uc, UC_X86_REG_CR4, read_reg(uc, UC_X86_REG_CR4) | cr4, "CR4");
+    if ((read_reg(uc, UC_X86_REG_CR4) & cr4) != cr4) throw KvaError("x86 boot: CR4 bits did not stick");
     write_reg(uc, UC_X86_REG_CR3, root, "CR3");
     write_reg(uc, UC_X86_REG_CR0, kCr0PagingOn, "CR0");
     if ((read_reg(uc, UC_X86_REG_CR0) & kCr0PagingOn) != kCr0PagingOn)

@@ -40,14 +40,17 @@ template <class Paging>
 void X86Pmap<Paging>::map_firmware() {
   // Identity, global, skipping page 0 so a null pointer still faults.
   FirmwareLayout fw{kFirmwareBase};
-  for (paddr_t pa = fw.base + PAGE_SIZE; pa < fw.end(); pa += PAGE_SIZE) {
-    tables_.map_page(pa, pa, /*global=*/true);
-    if constexpr (Entry::kHasNx) {
-      if (!fw.is_data(pa)) continue;
-      paddr_t slot = *tables_.leaf_slot(pa);
-      Entry e = tables_.read(slot);
-      e.set_no_execute(true);
-      tables_.write(slot, e);
+  for (paddr_t pa = fw.base + PAGE_SIZE; pa < fw.end(); pa += PAGE_SIZE) tables_.map_page(pa, pa, /*global=*/true);
+  // The data pages are user pages (U/S at every level that has it), so with CR4.SMEP the
+  // kernel cannot execute them: Unicorn then keeps the fast path for stores there
+  // (emu/firmware.h). This works on every format; plain i386 has no NX bit.
+  for (paddr_t pa = fw.data(); pa < fw.end(); pa += PAGE_SIZE) {
+    auto w = tables_.walk(pa);
+    for (int level = 0; level < w.depth; ++level) {
+      if (level == 0 && Paging::kTopLevelPresentOnly) continue;
+      Entry e = w.steps[level].entry;
+      e.set_user(true);
+      tables_.write(w.steps[level].slot, e);
     }
   }
 }
