@@ -28,8 +28,7 @@ constexpr std::size_t kMaxRunRegs = 8;
 
 Machine::Machine(GuestIsa isa, const StubImage& stubs, const MachineConfig& cfg,
                  PhysicalMemory& ram, paddr_t firmware_base)
-    : isa_(std::move(isa)), mode_(cfg.exec_mode), ram_(ram), trace_(cfg.trace),
-      disasm_(isa_.cs_arch_id, isa_.cs_mode_id) {
+    : isa_(std::move(isa)), mode_(cfg.exec_mode), ram_(ram), trace_(cfg.trace) {
   if (cfg.ncpus < 1 || cfg.ncpus > MAXCPU)
     throw KvaError("machine: ncpus must be 1.." + std::to_string(MAXCPU));
   fw_.base = firmware_base;
@@ -40,7 +39,9 @@ Machine::Machine(GuestIsa isa, const StubImage& stubs, const MachineConfig& cfg,
     throw KvaError("machine: stub image larger than the firmware code page (" +
                    std::to_string(stubs.text.size()) + " bytes)");
   if (isa_.arg_regs.size() + 1 > kMaxRunRegs) throw KvaError("machine: too many argument registers");
-  code_ = std::make_unique<StubCode>(isa_, stubs, fw_.code(), disasm_);
+  code_ = StubCode::shared(isa_, stubs, fw_.code());
+  if (mode_ == ExecMode::Reference || trace_)
+    disasm_ = std::make_unique<Disassembler>(isa_.cs_arch_id, isa_.cs_mode_id);
 
   // Anonymous: zero pages come from the kernel on first touch.
   void* p = ::mmap(nullptr, FirmwareLayout::kSize, PROT_READ | PROT_WRITE,
@@ -260,7 +261,7 @@ std::uint64_t Machine::block_instructions(std::uint64_t address, std::uint32_t s
   // Stub code is identity mapped, so its VA is its firmware PA.
   std::uint64_t n = 0;
   if (address >= fw_.base && address + size <= fw_.end())
-    disasm_.for_each({fw_mem_ + (address - fw_.base), size}, address, [&](const cs_insn& i) {
+    disasm_->for_each({fw_mem_ + (address - fw_.base), size}, address, [&](const cs_insn& i) {
       if (i.address >= from && !code_->is_instrumentation(isa_.classify(i))) ++n;
       return true;
     });
@@ -285,7 +286,7 @@ void Machine::on_code(uc_engine* uc, std::uint64_t address, std::uint32_t size, 
   if (address == v.done) return;  // the halt: fast mode runs it, reference mode stops before it
   std::string text = "(outside firmware)";
   if (address >= m.fw_.base && address + size <= m.fw_.end())
-    text = m.disasm_.format_one({m.fw_mem_ + (address - m.fw_.base), size}, address);
+    text = m.disasm_->format_one({m.fw_mem_ + (address - m.fw_.base), size}, address);
   *m.trace_ << "cpu" << v.id << "   " << hex(address) << "  " << text << "\n";
 }
 

@@ -125,8 +125,8 @@ class Machine : private PhysWriteObserver {
   FirmwareLayout fw_;
   std::uint8_t* fw_mem_ = nullptr;  // anonymous mapping of FirmwareLayout::kSize
   std::ostream* trace_ = nullptr;
-  Disassembler disasm_;
-  std::unique_ptr<StubCode> code_;
+  std::unique_ptr<Disassembler> disasm_;  // reference mode and traces only
+  std::shared_ptr<const StubCode> code_;
   std::unordered_map<std::uint64_t, std::uint64_t> block_sizes_;  // reference mode cache
   std::vector<std::unique_ptr<Vcpu>> cpus_;
   bool booted_ = false;

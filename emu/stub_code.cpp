@@ -1,7 +1,10 @@
 #include "emu/stub_code.h"
 
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <tuple>
 
 #include "emu/stub_abi.h"
 
@@ -126,6 +129,19 @@ StubCode::StubCode(const GuestIsa& isa, const StubImage& image, vaddr_t base, Di
     }
     routines_.push_back({name, entry, done->second});
   }
+}
+
+std::shared_ptr<const StubCode> StubCode::shared(const GuestIsa& isa, const StubImage& image, vaddr_t base) {
+  using Key = std::tuple<std::string, const unsigned char*, std::size_t, vaddr_t>;
+  static std::mutex mu;
+  static std::map<Key, std::shared_ptr<const StubCode>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto& entry = cache[Key{isa.name, image.text.data(), image.text.size(), base}];
+  if (!entry) {
+    Disassembler dis(isa.cs_arch_id, isa.cs_mode_id);
+    entry = std::make_shared<const StubCode>(isa, image, base, dis);
+  }
+  return entry;
 }
 
 const StubRoutine& StubCode::routine(std::string_view name) const {

@@ -2,6 +2,7 @@
 // (emu/guest_isa.h) when a machine is built, with what the machine needs to count retired
 // instructions exactly.
 #pragma once
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,6 +26,8 @@ class StubCode {
   // Decodes every routine of `image` loaded at `base`. Throws KvaError naming the routine, the
   // offset and the broken rule when the image does not follow the convention.
   StubCode(const GuestIsa& isa, const StubImage& image, vaddr_t base, Disassembler& dis);
+  // The same, computed once per process for each (ISA, image, base): machines are built per job.
+  static std::shared_ptr<const StubCode> shared(const GuestIsa& isa, const StubImage& image, vaddr_t base);
 
   const std::vector<StubRoutine>& routines() const { return routines_; }
   const StubRoutine& routine(std::string_view name) const;  // throws KvaError if absent
