@@ -115,6 +115,28 @@ TEST_P(ExecModeTest, RetiredInstructionsAreExactIncludingFaults) {
   }
 }
 
+// A load that runs off a mapped page into an unmapped one: the first page's chunk completes, the
+// second faults at its own address, in both modes.
+TEST_P(ExecModeTest, LoadCrossingIntoAnUnmappedPageFaultsThere) {
+  for (ExecMode mode : {ExecMode::Fast, ExecMode::Reference}) {
+    SCOPED_TRACE(std::string(to_string(mode)));
+    auto p = make(GetParam(), mode);
+    const vaddr_t va = p->kva_space().start;
+    p->kenter(va, pattern_page(p->phys(), 5)->phys_addr);
+    try {
+      (void)p->load(2, va + PAGE_SIZE - 64, 128);
+      ADD_FAILURE() << "no page fault";
+    } catch (const PageFault& f) {
+      EXPECT_EQ(f.va, va + PAGE_SIZE);
+      EXPECT_EQ(f.cpu, 2);
+      EXPECT_EQ(f.type, AccessType::Read);
+    }
+    EXPECT_EQ(p->stats().loads, 2u);
+    EXPECT_EQ(p->stats().emu_calls, 2u);
+    EXPECT_EQ(p->stale_log().size(), 0u);
+  }
+}
+
 // The firmware data pages (scratch, mailboxes) are mapped so that the kernel cannot execute them
 // (emu/firmware.h): fetching there is a page fault, not a run.
 TEST_P(ExecModeTest, ScratchPagesCannotBeExecuted) {
