@@ -1,5 +1,7 @@
 #include "emu/replay.h"
 
+#include <sys/mman.h>
+
 #include <cstring>
 
 namespace kva {
@@ -10,9 +12,17 @@ void check(uc_err err, const char* what) {
 }
 }  // namespace
 
-BareEngines::BareEngines(Machine& m) : regions_(m.memory_regions()), read_buf_(PAGE_SIZE) {
+BareEngines::BareEngines(Machine& m, bool private_copy) : regions_(m.memory_regions()), read_buf_(PAGE_SIZE) {
   const GuestIsa& isa = m.isa();
   try {
+    if (private_copy)
+      for (MemoryRegion& r : regions_) {
+        void* p = ::mmap(nullptr, r.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) throw KvaError("bare engine: out of host memory");
+        copies_.emplace_back(p, r.size);
+        std::memcpy(p, r.host, r.size);
+        r.host = static_cast<std::uint8_t*>(p);
+      }
     for (int c = 0; c < m.ncpus(); ++c) {
       uc_engine* uc = nullptr;
       check(uc_open(isa.uc_arch_id, isa.uc_mode_id, &uc), "uc_open");
@@ -24,12 +34,14 @@ BareEngines::BareEngines(Machine& m) : regions_(m.memory_regions()), read_buf_(P
     }
   } catch (...) {
     for (uc_engine* uc : engines_) uc_close(uc);
+    for (auto [p, n] : copies_) ::munmap(p, n);
     throw;
   }
 }
 
 BareEngines::~BareEngines() {
   for (uc_engine* uc : engines_) uc_close(uc);
+  for (auto [p, n] : copies_) ::munmap(p, n);
 }
 
 std::uint8_t* BareEngines::host(paddr_t pa, std::size_t n) const {

@@ -13,9 +13,10 @@ namespace kva {
 
 class BareEngines {
  public:
-  // One engine per vCPU of `m`, mapping the same host memory (so a replay acts on the
-  // machine's memory: run it while the machine is idle) and booted like m's vCPUs.
-  explicit BareEngines(Machine& m);
+  // One engine per vCPU of `m`, booted like m's vCPUs, mapping either the machine's own host
+  // memory (a replay then acts on the machine: run it while the machine is idle) or, with
+  // private_copy, a copy of it taken now (replays and the machine then leave each other alone).
+  explicit BareEngines(Machine& m, bool private_copy = false);
   ~BareEngines();
   BareEngines(const BareEngines&) = delete;
   BareEngines& operator=(const BareEngines&) = delete;
@@ -44,6 +45,7 @@ class BareEngines {
  private:
   std::uint8_t* host(paddr_t pa, std::size_t n) const;
   std::vector<MemoryRegion> regions_;
+  std::vector<std::pair<void*, std::size_t>> copies_;  // private_copy mappings
   std::vector<uc_engine*> engines_;
   std::vector<std::uint8_t> read_buf_;
 };
