@@ -5,10 +5,11 @@
 //
 // It has two parts. The code page is mapped into Unicorn read + execute. Everything from
 // kDataOffset on (mailboxes, scratch, stacks) is mapped read + write, never executable, and arch
-// page tables must map it so that the kernel cannot execute it (NX, SMEP on a user page, XN,
-// ...): Unicorn treats a store to memory the guest may execute as a possible code write (its
-// slow path, ~40 ns), and restores the fast path only on a page whose TLB entry is not
-// executable. Loads copy a whole page into scratch, so this decides the cost of a load.
+// page tables must map it so that the kernel cannot execute it (x86: a user page with CR4.SMEP,
+// or NX; arm64: PXN; riscv: a leaf without X): Unicorn treats a store to memory the guest may
+// execute as a possible code write (its slow path, ~40 ns), and restores the fast path only on
+// a page whose TLB entry is not executable. Loads copy a whole page into scratch, so this
+// decides the cost of a load.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -32,8 +32,9 @@
 //             through the interrupt hook (and Unicorn advances PC by 4 before the hook).
 //    Probed on Unicorn 2.1.4: each halt returns from uc_emu_start with no hook, PC as above.
 //
-// 3. Instruction budget and exact counts. GuestIsa::budget_reg is reserved in every stub. The
-//    host writes Machine::kInstructionBudget into it before each run; the code charges itself:
+// 3. Instruction budget and exact counts. GuestIsa::budget_reg is reserved in every stub: only
+//    charges write it. The host writes Machine::kInstructionBudget into it before each run; the
+//    code charges itself:
 //    - every *counting region* starts with a charge instruction that subtracts the number of
 //      instructions in the region (not counting the charge itself and its budget check);
 //    - a region runs to the next charge, or to R_done. Every branch ends its region (it is the
