@@ -111,14 +111,7 @@ std::uint8_t* Machine::firmware_ptr(paddr_t pa, std::size_t n) {
 
 void Machine::write_firmware(paddr_t pa, const void* bytes, std::size_t n) {
   std::uint8_t* dst = firmware_ptr(pa, n);
-  if (recording_) {
-    const auto* b = static_cast<const std::uint8_t*>(bytes);
-    EmuEvent e;
-    e.kind = EmuEvent::Kind::Write;
-    e.pa = pa;
-    e.bytes.assign(b, b + n);
-    recording_->events.push_back(std::move(e));
-  }
+  if (recording_) on_phys_write(pa, bytes, n);
   std::memcpy(dst, bytes, n);
 }
 
@@ -134,6 +127,7 @@ void Machine::read_firmware(paddr_t pa, void* out, std::size_t n) {
   std::memcpy(out, src, n);
 }
 
+// Host writes to RAM (as PhysicalMemory's observer) and to firmware memory, while recording.
 void Machine::on_phys_write(paddr_t pa, const void* bytes, std::size_t n) {
   const auto* b = static_cast<const std::uint8_t*>(bytes);
   EmuEvent e;
