@@ -30,7 +30,8 @@
 //      riscv: `wfi` (PC = R_done + 4), from S-mode with mstatus.TW = 0 (its reset value);
 //             follow it with `ebreak` for the same reason. ebreak/ecall alone would stop
 //             through the interrupt hook (and Unicorn advances PC by 4 before the hook).
-//    Probed on Unicorn 2.1.4: each halt returns from uc_emu_start with no hook, PC as above.
+//    Probed on Unicorn 2.1.4 (x86 through kvabench; arm64 wfi at EL1 and riscv wfi in M-mode,
+//    MMU off): each halt returns from uc_emu_start with no hook, PC as above.
 //
 // 3. Instruction budget and exact counts. GuestIsa::budget_reg is reserved in every stub: only
 //    charges write it. The host writes Machine::kInstructionBudget into it before each run; the
@@ -46,8 +47,9 @@
 //      stopped after at most kInstructionBudget instructions, with no per-block hook.
 //      x86:   charge `sub $N, %ebp` (`%rbp` on amd64), check `js .Lbudget_exhausted`.
 //             The charge clobbers the flags, so no flag may live across a region start.
-//      arm64 / riscv: pick a register no stub uses; `sub xB, xB, #N` + `tbnz xB, #63, ...`
-//             (arm64) or `addi tB, tB, -N` + `bltz tB, ...` (riscv) keep the flags intact.
+//      arm64: a register no stub uses; `sub xB, xB, #N` (not `subs`: it keeps NZCV) and
+//             `tbnz xB, #63, .Lbudget_exhausted`.
+//      riscv: likewise `addi tB, tB, -N` and `bltz tB, .Lbudget_exhausted`.
 //    guest_instructions counts the instructions a routine *retired*, leaving out charges,
 //    budget checks and the halt: budget consumed, minus the rest of the region when a fault
 //    stops it mid-way (the faulting instruction did not retire). The reference execution mode
