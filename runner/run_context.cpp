@@ -3,12 +3,14 @@
 namespace kva::runner {
 
 RunContext::RunContext(const Testcase& tc, const ArchInfo& arch, std::uint64_t seed,
-                       const FaultSet& faults, std::ostream* trace, std::ostream* log)
+                       const FaultSet& faults, std::ostream* trace, std::ostream* log,
+                       ExecMode exec_mode)
     : tc_(tc), log_(log) {
   MachineConfig mcfg;
   mcfg.ncpus = tc.machine.cpus;
   mcfg.mem_bytes = tc.machine.mem_bytes;
   mcfg.trace = trace;
+  mcfg.exec_mode = exec_mode;
   KernelConfig kcfg;
   kcfg.nsfbufs = tc.machine.nsfbufs;
   kcfg.seed = seed;

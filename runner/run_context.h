@@ -55,7 +55,7 @@ struct AllocRecord {
 class RunContext {
  public:
   RunContext(const Testcase& tc, const ArchInfo& arch, std::uint64_t seed, const FaultSet& faults,
-             std::ostream* trace, std::ostream* log);
+             std::ostream* trace, std::ostream* log, ExecMode exec_mode = ExecMode::Fast);
   ~RunContext();
 
   Kernel& kernel() { return *kernel_; }
