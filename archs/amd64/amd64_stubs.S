@@ -92,9 +92,25 @@ kva_ipi_handler:
         dec     %rdx
         jnz     1b
         jmp     4f
-3:      mov     %cr3, %rax
-        mov     %rax, %cr3
+3:      mov     %cr4, %rax             # invltlb_glob: the kernel pmap's invalidate_all
+        mov     %rax, %rdx
+        and     $~0x80, %rdx            # CR4.PGE off flushes global entries too
+        mov     %rdx, %cr4
+        mov     %rax, %cr4
 4:      mov     24(%rdi), %rax          # generation
         mov     %rax, 32(%rdi)          # done
 kva_ipi_handler_done:
+        ud2
+
+# kva_invltlb_glob(): FreeBSD's invltlb_glob: turning CR4.PGE off and on again flushes every
+# TLB entry, global ones included, and every paging-structure cache (a CR3 reload keeps global
+# entries on hardware). On PAE it also reloads the four PDPTEs.
+        .globl kva_invltlb_glob, kva_invltlb_glob_done
+kva_invltlb_glob:
+        mov     %cr4, %rax
+        mov     %rax, %rdx
+        and     $~0x80, %rdx
+        mov     %rdx, %cr4
+        mov     %rax, %cr4
+kva_invltlb_glob_done:
         ud2

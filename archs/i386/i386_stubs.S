@@ -93,9 +93,25 @@ kva_ipi_handler:
         dec     %edx
         jnz     1b
         jmp     4f
-3:      mov     %cr3, %eax
-        mov     %eax, %cr3
+3:      mov     %cr4, %eax             # invltlb_glob: the kernel pmap's invalidate_all
+        mov     %eax, %edx
+        and     $~0x80, %edx            # CR4.PGE off flushes global entries too
+        mov     %edx, %cr4
+        mov     %eax, %cr4
 4:      mov     24(%edi), %eax          # generation
         mov     %eax, 32(%edi)          # done
 kva_ipi_handler_done:
+        ud2
+
+# kva_invltlb_glob(): FreeBSD's invltlb_glob: turning CR4.PGE off and on again flushes every
+# TLB entry, global ones included, and every paging-structure cache (a CR3 reload keeps global
+# entries on hardware). On PAE it also reloads the four PDPTEs.
+        .globl kva_invltlb_glob, kva_invltlb_glob_done
+kva_invltlb_glob:
+        mov     %cr4, %eax
+        mov     %eax, %edx
+        and     $~0x80, %edx
+        mov     %edx, %cr4
+        mov     %eax, %cr4
+kva_invltlb_glob_done:
         ud2

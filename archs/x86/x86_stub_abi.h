@@ -9,11 +9,13 @@ namespace kva::x86 {
 // Routine names (each ends at "<name>_done").
 inline constexpr const char* kStubCopy = "kva_copy";              // (dst, src, nbytes)
 inline constexpr const char* kStubInvlrng = "kva_invlrng";        // (va, npages)
-inline constexpr const char* kStubInvltlb = "kva_invltlb";        // ()
+inline constexpr const char* kStubInvltlb = "kva_invltlb";        // (): CR3 reload
+inline constexpr const char* kStubInvltlbGlob = "kva_invltlb_glob";  // (): CR4.PGE toggle
 inline constexpr const char* kStubIpiHandler = "kva_ipi_handler";  // (mailbox)
 
 // Per-CPU shootdown mailbox (FreeBSD: smp_tlb_op, smp_tlb_addr1/addr2, smp_tlb_generation and
 // the target's pc_smp_tlb_done). 8-byte slots; i386 uses the low 32 bits.
+// Invltlb is the kernel pmap's pmap_invalidate_all: invltlb_glob, global entries included.
 enum class IpiOp : std::uint64_t { Invlrng = 0, Invltlb = 1 };
 struct MailboxOffsets {
   static constexpr std::size_t op = 0;
