@@ -50,4 +50,16 @@ std::vector<std::string> feature_names(const PmapCapabilities& c) {
   return f;
 }
 
+const std::vector<std::string>& known_feature_names() {
+  static const std::vector<std::string> names = [] {
+    PmapCapabilities all;
+    all.large_page_sizes = {std::uint64_t{1} << 21, std::uint64_t{1} << 22, std::uint64_t{1} << 30};
+    all.global_entries = all.cache_modes = all.walk_cache = all.root_registers = true;
+    all.requires_break_before_make = all.caches_invalid_entries = all.growable_kva = true;
+    all.table_reach = {std::uint64_t{1} << 21};
+    return feature_names(all);
+  }();
+  return names;
+}
+
 }  // namespace kva

@@ -79,6 +79,8 @@ struct PmapCapabilities {
 
 // Property names for testcase `only:`/`requires:` (e.g. "large_2m", "walk_cache").
 std::vector<std::string> feature_names(const PmapCapabilities& c);
+// Every name feature_names() can return, for validating testcases.
+const std::vector<std::string>& known_feature_names();
 std::string size_name(std::uint64_t bytes);  // "4K", "2M", "1G"
 
 }  // namespace kva

@@ -26,14 +26,16 @@ RefPmap::RefPmap(const MachineConfig& cfg, RefPmapConfig rcfg) : Pmap(cfg, kRefR
   global_survives_ = tlb_model().rule("ref: global entry survives a full flush");
 }
 
-PmapCapabilities RefPmap::make_capabilities() const {
+PmapCapabilities RefPmap::capabilities_for(const RefPmapConfig& rcfg) {
   PmapCapabilities c;
   c.large_page_sizes = {kLargePage};
   c.global_entries = true;
-  c.requires_break_before_make = rcfg_.requires_break_before_make;
-  c.caches_invalid_entries = rcfg_.negative_caching;
+  c.requires_break_before_make = rcfg.requires_break_before_make;
+  c.caches_invalid_entries = rcfg.negative_caching;
   return c;
 }
+
+PmapCapabilities RefPmap::make_capabilities() const { return capabilities_for(rcfg_); }
 
 vaddr_t RefPmap::phys_to_dmap(paddr_t pa) const {
   if (!rcfg_.direct_map) return Pmap::phys_to_dmap(pa);

@@ -27,6 +27,7 @@ class RefPmap final : public Pmap {
   static constexpr std::uint64_t kLargePage = std::uint64_t{1} << 21;
 
   RefPmap(const MachineConfig& cfg, RefPmapConfig rcfg = {});
+  static PmapCapabilities capabilities_for(const RefPmapConfig& rcfg);
   std::string_view arch_name() const override { return rcfg_.direct_map ? "ref-dmap" : "ref"; }
   bool has_direct_map() const override { return rcfg_.direct_map; }
   vaddr_t phys_to_dmap(paddr_t pa) const override;

@@ -11,7 +11,7 @@ RunContext::RunContext(const Testcase& tc, const ArchInfo& arch, std::uint64_t s
   cfg.trace = trace;
   pmap_ = arch.create(cfg);
   pmap_->faults() = faults;
-  arch_ = {arch.name, pmap_->has_direct_map()};
+  arch_ = {arch.name, pmap_->has_direct_map(), pmap_->features()};
   sched_ = std::make_unique<Scheduler>(seed);
   for (const auto& t : tc.threads) threads_[t.name] = &sched_->thread_create(t.name, t.cpu, t.pinned);
   sfbufs_ = std::make_unique<SfBufSubsystem>(*pmap_, *sched_, SfBufConfig{tc.machine.nsfbufs});
@@ -56,6 +56,17 @@ void RunContext::reserve_kva(const std::string& name, std::size_t pages) {
       throw StepError("kva_reserve: would overlap the sf_buf pool");
   kva_top_ = va;
   kvas_[name] = {va, pages};
+}
+
+void RunContext::reserve_grow_kva(const std::string& name, std::uint64_t bytes) {
+  const VaRange grow = pmap_->growable_kva();
+  if (grow.empty()) throw StepError("kva_reserve: this arch has no growable kernel VA (requires: [growkernel])");
+  if (!grow_next_) grow_next_ = grow.start;
+  const vaddr_t va = (grow_next_ + bytes - 1) & ~(bytes - 1);
+  if (va < grow_next_ || va + bytes < va || va + bytes > grow.end)
+    throw StepError("kva_reserve: growable_kva() has no room for " + std::to_string(bytes) + " more bytes");
+  grow_next_ = va + bytes;
+  kvas_[name] = {va, bytes / PAGE_SIZE};
 }
 
 vaddr_t RunContext::kva(const std::string& name) const { return kvas_.at(name).va; }

@@ -77,6 +77,8 @@ class RunContext {
   sf_buf* sf(const std::string& name);
   // Runner-owned KVA for raw pmap steps, carved from the top of the pmap's kva_space().
   void reserve_kva(const std::string& name, std::size_t pages);
+  // Kernel VA without page tables yet (Pmap::growable_kva()), `bytes` long and aligned to it.
+  void reserve_grow_kva(const std::string& name, std::uint64_t bytes);
   vaddr_t kva(const std::string& name) const;
   std::size_t kva_pages(const std::string& name) const;
 
@@ -101,6 +103,7 @@ class RunContext {
   struct Reservation { vaddr_t va; std::size_t pages; };
   std::map<std::string, Reservation> kvas_;
   vaddr_t kva_top_ = 0;
+  vaddr_t grow_next_ = 0;  // next free byte of growable_kva() (0: none taken yet)
   std::string step_;
   std::vector<Failure> failures_;
   std::map<std::string, CounterValues> snapshots_;

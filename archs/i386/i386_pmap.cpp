@@ -21,6 +21,12 @@ x86::Platform platform(std::string name, std::uint64_t cr4_bits, bool pae) {
           pae ? x86::kEferNxe : 0};
 }
 
+// FreeBSD i386 without PAE maps the kernel with 4 MiB PG_PS pages: CR4.PSE on.
+x86::Platform i386_platform() { return platform("i386", x86::kCr4Pge | x86::kCr4Pse, false); }
+x86::Platform pae_platform() { return platform("i386-pae", x86::kCr4Pae | x86::kCr4Pge, true); }
+using I386Pmap = x86::X86Pmap<i386::Paging>;
+using PaePmap = x86::X86Pmap<i386::PaePaging>;
+
 void check_ram(const MachineConfig& c) {
   // Every physical address must fit a 32-bit PTE (and PAE's CR3).
   if (x86::kRamBase + c.mem_bytes > (std::uint64_t{1} << 32))
@@ -34,22 +40,23 @@ template class x86::X86Pmap<i386::PaePaging>;
 ArchInfo i386_arch_info() {
   return {"i386",
           "i386 2-level paging (32-bit PTEs), 4M PSE pages, no direct map, invlpg + IPI shootdowns (Unicorn)",
-          true, true, [](const MachineConfig& c) -> std::unique_ptr<Pmap> {
+          true, true,
+          [](const MachineConfig& c) -> std::unique_ptr<Pmap> {
             check_ram(c);
-            // FreeBSD i386 without PAE maps the kernel with 4 MiB PG_PS pages: CR4.PSE on.
-            return std::make_unique<x86::X86Pmap<i386::Paging>>(
-                c, platform("i386", x86::kCr4Pge | x86::kCr4Pse, false));
-          }};
+            return std::make_unique<I386Pmap>(c, i386_platform());
+          },
+          [] { return I386Pmap::capabilities_for(i386_platform()); }};
 }
 
 ArchInfo i386_pae_arch_info() {
   return {"i386-pae",
           "i386 PAE 3-level paging (64-bit PTEs), 2M pages, PDPTE registers, no direct map, invlpg + IPI shootdowns (Unicorn)",
-          true, true, [](const MachineConfig& c) -> std::unique_ptr<Pmap> {
+          true, true,
+          [](const MachineConfig& c) -> std::unique_ptr<Pmap> {
             check_ram(c);
-            return std::make_unique<x86::X86Pmap<i386::PaePaging>>(
-                c, platform("i386-pae", x86::kCr4Pae | x86::kCr4Pge, true));
-          }};
+            return std::make_unique<PaePmap>(c, pae_platform());
+          },
+          [] { return PaePmap::capabilities_for(pae_platform()); }};
 }
 
 }  // namespace kva

@@ -60,6 +60,7 @@ template <class Paging>
 class X86Pmap final : public Pmap {
  public:
   X86Pmap(const MachineConfig& cfg, Platform platform);
+  static PmapCapabilities capabilities_for(const Platform& platform);
 
   std::string_view arch_name() const override { return platform_.name; }
   bool has_direct_map() const override { return platform_.dmap_base.has_value(); }

@@ -53,6 +53,11 @@ X86Pmap<Paging>::X86Pmap(const MachineConfig& cfg, Platform platform)
 
 template <class Paging>
 PmapCapabilities X86Pmap<Paging>::make_capabilities() const {
+  return capabilities_for(platform_);
+}
+
+template <class Paging>
+PmapCapabilities X86Pmap<Paging>::capabilities_for(const Platform& platform_) {
   PmapCapabilities c;
   for (int l = kLeafLevel - 1; l >= 0; --l) {
     if (Paging::kLargeAllowed[l]) c.large_page_sizes.push_back(PageTables<Paging>::level_bytes(l));
