@@ -75,6 +75,7 @@ void RefPmap::do_kenter(vaddr_t va, paddr_t pa, const KenterAttrs& attrs) {
   p.valid = true;
   p.writable = attrs.writable.value_or(true);
   p.global = attrs.global.value_or(false);
+  p.accessed = rcfg_.requires_break_before_make;
   p.pa = pa;
   p.level = 0;
   leaves_[trunc_page(va)] = Leaf{p, PAGE_SIZE};
@@ -89,6 +90,7 @@ void RefPmap::do_kenter_large(vaddr_t va, paddr_t pa, std::uint64_t size, const 
   p.valid = true;
   p.writable = attrs.writable.value_or(true);
   p.global = attrs.global.value_or(false);
+  p.accessed = rcfg_.requires_break_before_make;
   p.pa = pa;
   p.page_size = size;
   p.level = 0;

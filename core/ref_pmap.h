@@ -18,7 +18,9 @@ struct RefPmapConfig {
   bool direct_map = false;                       // true: behave like an arch with a DMAP
   VaRange kva = {0xffff'0000'0000'0000ull, 0xffff'0000'1000'0000ull};  // 256 MiB
   vaddr_t dmap_base = 0xffff'8000'0000'0000ull;
-  bool requires_break_before_make = false;       // valid->valid leaf changes are reported (bbm)
+  // arm64-like: valid->valid leaf changes are reported (bbm), and kernel entries are made with
+  // A (AF) preset, as FreeBSD's arm64 pmap_kenter does, so they are cacheable at once.
+  bool requires_break_before_make = false;
   bool negative_caching = false;                 // a faulting walk's result stays cached
 };
 
