@@ -3,6 +3,7 @@
 // invalidate_range, shootdown, flush_local, pte. They exercise the arch's page tables,
 // invalidation protocol and TLB rules directly (on archs where sf_buf maps nothing, too).
 #include "runner/run_context.h"
+#include "runner/size_spec.h"
 #include "runner/step_op.h"
 #include "runner/target.h"
 
@@ -18,13 +19,8 @@ std::size_t parse_count(Fields& f, const char* key, std::int64_t max = Limits::m
   return f.reader().integer(f.get(key), f.what() + "." + key, 1, max);
 }
 
-std::uint64_t parse_power_of_two(Fields& f, const char* key, std::uint64_t min) {
-  const YamlReader& r = f.reader();
-  YAML::Node n = f.require(key);
-  const std::uint64_t v = r.size(n, f.what() + "." + key, Limits::max_memory);
-  if (v < min || (v & (v - 1)))
-    throw r.error(n, f.what() + "." + key + ": a power of two of at least " + size_name(min));
-  return v;
+SizeSpec parse_size(Fields& f, const char* key, std::uint64_t min) {
+  return SizeSpec::parse(f.reader(), f.require(key), f.what() + "." + key, min);
 }
 
 // kenter attributes: global, writable, cache (wb, wt, uc-, uc); unset: the arch's default.
@@ -44,9 +40,9 @@ KenterAttrs parse_attrs(Fields& f) {
 struct KvaReserve : StepOp {
   std::string as;
   std::size_t pages = 1;
-  std::uint64_t bytes = 0;  // > 0: aligned, unpopulated kernel VA (growable_kva)
+  std::optional<SizeSpec> size;  // aligned, unpopulated kernel VA (growable_kva)
   void run(RunContext& ctx) override {
-    if (bytes) ctx.reserve_grow_kva(as, bytes);
+    if (size) ctx.reserve_grow_kva(as, size->resolve(ctx.pmap(), "kva_reserve.size"));
     else ctx.reserve_kva(as, pages);
   }
 };
@@ -63,9 +59,10 @@ struct Kenter : StepOp {
 struct KenterLarge : StepOp {
   Target target;
   std::string page;
-  std::uint64_t size = 0;
+  SizeSpec size_spec;
   KenterAttrs attrs;
   void run(RunContext& ctx) override {
+    const std::uint64_t size = size_spec.resolve(ctx.pmap(), "kenter_large.size");
     if (ctx.page(page)->phys_addr % size)
       throw StepError("kenter_large: page " + page + " is not " + size_name(size) +
                       "-aligned (page_alloc it with align: " + size_name(size) + ")");
@@ -249,7 +246,7 @@ std::vector<OpDef> pmap_ops() {
          pc.define(as, op->as, ParseContext::Kind::Kva);
          if (f.has("size") && f.has("pages"))
            throw pc.reader().error(f.node(), "kva_reserve: give pages or size, not both");
-         if (f.has("size")) op->bytes = parse_power_of_two(f, "size", PAGE_SIZE);
+         if (f.has("size")) op->size = parse_size(f, "size", PAGE_SIZE);
          else op->pages = parse_count(f, "pages");
          return op;
        }},
@@ -266,7 +263,7 @@ std::vector<OpDef> pmap_ops() {
          auto op = std::make_unique<KenterLarge>();
          op->target = Target::parse(f, pc);
          op->page = pc.page(f);
-         op->size = parse_power_of_two(f, "size", PAGE_SIZE * 2);
+         op->size_spec = f.has("size") ? parse_size(f, "size", PAGE_SIZE * 2) : SizeSpec{};
          op->attrs = parse_attrs(f);
          return op;
        }},
