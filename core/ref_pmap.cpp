@@ -71,21 +71,10 @@ void RefPmap::do_kenter(vaddr_t va, paddr_t pa, const KenterAttrs& attrs) {
     throw KvaError("kenter: pa " + hex(pa) + " is not a page of RAM");
   if (auto [first, l] = find(va); l && l->size != PAGE_SIZE)
     throw KvaError("kenter: a " + size_name(l->size) + " page maps va " + hex(va) + "; kremove it first");
-  PteState p;
-  p.valid = true;
-  p.writable = attrs.writable.value_or(true);
-  p.global = attrs.global.value_or(false);
-  p.accessed = rcfg_.requires_break_before_make;
-  p.pa = pa;
-  p.level = 0;
-  leaves_[trunc_page(va)] = Leaf{p, PAGE_SIZE};
+  leaves_[trunc_page(va)] = new_leaf(pa, PAGE_SIZE, attrs);
 }
 
-void RefPmap::do_kenter_large(vaddr_t va, paddr_t pa, std::uint64_t size, const KenterAttrs& attrs) {
-  check_kva("kenter_large", va, size);
-  // Like a promotion: the large leaf replaces whatever mapped the range.
-  leaves_.erase(leaves_.lower_bound(va), leaves_.lower_bound(va + size));
-  if (auto [first, l] = find(va); l) leaves_.erase(first);
+RefPmap::Leaf RefPmap::new_leaf(paddr_t pa, std::uint64_t size, const KenterAttrs& attrs) const {
   PteState p;
   p.valid = true;
   p.writable = attrs.writable.value_or(true);
@@ -94,7 +83,15 @@ void RefPmap::do_kenter_large(vaddr_t va, paddr_t pa, std::uint64_t size, const 
   p.pa = pa;
   p.page_size = size;
   p.level = 0;
-  leaves_[va] = Leaf{p, size};
+  return Leaf{p, size};
+}
+
+void RefPmap::do_kenter_large(vaddr_t va, paddr_t pa, std::uint64_t size, const KenterAttrs& attrs) {
+  check_kva("kenter_large", va, size);
+  // Like a promotion: the large leaf replaces whatever mapped the range.
+  leaves_.erase(leaves_.lower_bound(va), leaves_.lower_bound(va + size));
+  if (auto [first, l] = find(va); l) leaves_.erase(first);
+  leaves_[va] = new_leaf(pa, size, attrs);
 }
 
 void RefPmap::do_kremove(vaddr_t va) {

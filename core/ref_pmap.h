@@ -58,6 +58,8 @@ class RefPmap final : public Pmap {
     PteState pte;            // pa = frame of the leaf's first page
     std::uint64_t size = PAGE_SIZE;
   };
+  // A kernel leaf: valid, the given attributes, A preset only in arm64-like (bbm) mode.
+  Leaf new_leaf(paddr_t pa, std::uint64_t size, const KenterAttrs& attrs) const;
   // The leaf mapping va (with its first VA), or nullptr.
   std::pair<vaddr_t, Leaf*> find(vaddr_t va);
   std::pair<vaddr_t, const Leaf*> find(vaddr_t va) const;

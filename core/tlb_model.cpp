@@ -129,22 +129,36 @@ void TlbModel::note_invalid(cpuid_t cpu, vaddr_t va) {
   insert(std::move(r));
 }
 
-void TlbModel::forget_demand(cpuid_t cpu, vaddr_t va) {
-  check_cpu(cpu);
+const std::vector<std::uint32_t>& TlbModel::ids_covering(vaddr_t va) {
   scratch_.clear();
   for (const SpanClass& c : classes_)
     if (const auto* b = bucket(c, va))
-      for (std::uint32_t id : *b) scratch_.push_back(id);
-  for (std::uint32_t id : scratch_) {
+      for (std::uint32_t id : *b)
+        if (records_[id].t.covers(va)) scratch_.push_back(id);
+  return scratch_;
+}
+
+void TlbModel::drop(std::uint32_t id, cpuid_t cpu) {
+  Record& r = records_[id];
+  r.demand.clr(cpu);
+  if (r.retired) {
+    r.may_hold.clr(cpu);
+    if (r.may_hold.empty()) erase(id);
+  } else if (r.demand.empty()) {
+    erase(id);
+  }
+}
+
+void TlbModel::forget_demand(cpuid_t cpu, vaddr_t va) {
+  check_cpu(cpu);
+  for (std::uint32_t id : ids_covering(va)) {
     Record& r = records_[id];
-    if (!r.live || !r.t.covers(va) || !r.demand.isset(cpu)) continue;
-    if (r.t.kind == EntryKind::Leaf) {
-      r.demand.clr(cpu);
+    if (!r.live || !r.demand.isset(cpu)) continue;
+    if (r.t.kind == EntryKind::Invalid) {
+      drop(id, cpu);  // a negative entry is only ever demand-held
+    } else if (r.t.kind == EntryKind::Leaf) {
+      r.demand.clr(cpu);  // a retired leaf stays permitted (may_hold)
       if (!r.retired && r.demand.empty()) erase(id);
-    } else if (r.t.kind == EntryKind::Invalid) {
-      r.demand.clr(cpu);
-      r.may_hold.clr(cpu);
-      if (r.may_hold.empty()) erase(id);
     }
   }
 }
@@ -152,17 +166,9 @@ void TlbModel::forget_demand(cpuid_t cpu, vaddr_t va) {
 void TlbModel::drop_readonly(cpuid_t cpu, vaddr_t va) {
   check_cpu(cpu);
   if (retired_ == 0) return;
-  scratch_.clear();
-  for (const SpanClass& c : classes_)
-    if (const auto* b = bucket(c, va))
-      for (std::uint32_t id : *b) scratch_.push_back(id);
-  for (std::uint32_t id : scratch_) {
-    Record& r = records_[id];
-    if (!r.live || !r.retired || r.t.kind != EntryKind::Leaf || r.t.writable || !r.t.covers(va))
-      continue;
-    r.demand.clr(cpu);
-    r.may_hold.clr(cpu);
-    if (r.may_hold.empty()) erase(id);
+  for (std::uint32_t id : ids_covering(va)) {
+    const Record& r = records_[id];
+    if (r.live && r.retired && r.t.kind == EntryKind::Leaf && !r.t.writable) drop(id, cpu);
   }
 }
 
@@ -266,13 +272,7 @@ void TlbModel::apply(std::uint32_t id, cpuid_t cpu, const InvalidationScope& s) 
     note(r, s.global_rule, cpu);
     return;
   }
-  r.demand.clr(cpu);
-  if (r.retired) {
-    r.may_hold.clr(cpu);
-    if (r.may_hold.empty()) erase(id);
-  } else if (r.demand.empty()) {
-    erase(id);
-  }
+  drop(id, cpu);
 }
 
 void TlbModel::invalidate(cpuid_t cpu, const InvalidationScope& s) {

@@ -138,6 +138,10 @@ class TlbModel {
   std::uint32_t insert(Record r);
   void erase(std::uint32_t id);
   std::optional<std::uint32_t> find(const Translation& t, bool retired) const;
+  // Ids of the records covering va (into scratch_, valid until the next call).
+  const std::vector<std::uint32_t>& ids_covering(vaddr_t va);
+  // cpu no longer holds record `id`; a record nobody holds is erased.
+  void drop(std::uint32_t id, cpuid_t cpu);
   // Ids of records that may overlap [start, end) (a superset), plus every table record.
   void candidates(vaddr_t start, vaddr_t end, std::vector<std::uint32_t>& out) const;
   void apply(std::uint32_t id, cpuid_t cpu, const InvalidationScope& s);
