@@ -1,5 +1,6 @@
 // The counters a testcase can state expectations on, by group:
 //   sf_buf.*  SfBufStats      pmap.*  PmapStats      stale.*  StaleLog counts per oracle
+//   buf.*     BufStats        vfs.*   VfsStats, the block device's DeviceStats and vm_pageout
 // and comparisons of a counter against an expected value ("3", ">=1", "<=2", "!=0", ...).
 #pragma once
 #include <cstdint>
@@ -8,8 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "core/block_device.h"
+#include "core/buf_cache.h"
 #include "core/pmap.h"
 #include "core/sf_buf.h"
+#include "core/vfs.h"
 #include "runner/selector.h"
 
 namespace kva::runner {
@@ -18,6 +22,10 @@ struct CounterSources {
   const SfBufStats& sf;
   const PmapStats& pmap;
   const StaleLog& stale;
+  const BufStats& buf;
+  const VfsStats& vfs;
+  const DeviceStats& dev;
+  std::uint64_t pages_reclaimed;
 };
 
 struct CounterDef {
@@ -28,6 +36,7 @@ struct CounterDef {
 };
 
 const std::vector<CounterDef>& counter_defs();
+const std::vector<std::string>& counter_groups();  // every group, in table order
 const CounterDef* find_counter(const std::string& group, const std::string& name);
 
 // Every counter, keyed "group.name": for snapshots, JSON and `check: {since: ...}` deltas.
