@@ -110,7 +110,7 @@ class BufCache::GetblkOp final : public ThreadOp {
       }
     } else {
       if (flags_ & GB_NOCREAT) return finish(nullptr, 0);
-      bp = bc_.constitute(td, *bo_, lblkno_, size_);
+      bp = bc_.constitute(td, *bo_, lblkno_, size_, flags_);
       if (!bp) {
         if (flags_ & GB_NOWAIT) return finish(nullptr, 0);
         bc_.bd_wakeup();
@@ -127,7 +127,7 @@ class BufCache::GetblkOp final : public ThreadOp {
     const cpuid_t cpu = td.cpu();
     for (std::size_t i = 0; i < ra_.size(); ++i) {
       if (bc_.incore(*bo_, ra_[i])) continue;
-      buf* rabp = bc_.constitute(td, *bo_, ra_[i], ras_[i]);
+      buf* rabp = bc_.constitute(td, *bo_, ra_[i], ras_[i], flags_);
       if (!rabp) break;
       if (!(flags_ & GB_UNMAPPED)) bc_.ensure_kva(rabp, cpu);  // best effort: else DMA
       if (rabp->b_flags & B_CACHE) {
@@ -325,13 +325,15 @@ void BufCache::brelvp(buf* bp) {
   bp->b_bufobj = nullptr;
 }
 
-buf* BufCache::constitute(Thread& td, bufobj& bo, daddr_t lblkno, int size) {
+buf* BufCache::constitute(Thread& td, bufobj& bo, daddr_t lblkno, int size, int flags) {
   if (lblkno < 0) throw KvaError("getblk: negative block number");
   if (bo.bo_object == nullptr) throw KvaError("getblk: bufobj " + bo.bo_name + " has no VM object");
   buf* bp = getnewbuf(td.cpu());
   if (!bp) return nullptr;
   ++stats_.getblk_misses;
   lock(bp, td);
+  // An unmapped buffer holds no KVA: a recycled buffer's range goes back to the buffer map.
+  if (flags & GB_UNMAPPED) kva_release(bp, td.cpu());
   set_identity(bp, &bo, lblkno);
   allocbuf_locked(bp, size, td.cpu());
   update_bcache(bp);

@@ -173,7 +173,7 @@ class BufCache {
   void lock_kernel(buf* bp);  // locked on behalf of an I/O (BUF_KERNPROC)
   void unlock(buf* bp);
   buf* lru(BufQueue q) const;  // least recently released unlocked buffer on q
-  buf* constitute(Thread& td, bufobj& bo, daddr_t lblkno, int size);  // new buffer, locked
+  buf* constitute(Thread& td, bufobj& bo, daddr_t lblkno, int size, int flags);  // new, locked
   void check_owner(const Thread& td, const buf* bp, const char* op) const;
   void check_buf(const buf* bp, const char* op) const;
   void bremfree(buf* bp);

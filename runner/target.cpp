@@ -49,7 +49,8 @@ vaddr_t Target::resolve(RunContext& ctx, std::size_t len) const {
     case Kind::Buf: {
       const buf* bp = ctx.buffer(name);
       if (!buf_mapped(bp))
-        throw StepError("buffer " + name + " is unmapped (GB_UNMAPPED or lazily unmapped): it has no b_data");
+        // Dereferencing b_data of an unmapped buffer is a kernel bug (FreeBSD's unmapped_buf).
+        throw KvaError("buffer " + name + " is unmapped (GB_UNMAPPED or lazily unmapped): it has no b_data");
       base = bp->b_data;
       size = static_cast<std::size_t>(bp->b_bcount);
       break;
