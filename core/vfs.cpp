@@ -685,11 +685,14 @@ void Vfs::crash(cpuid_t cpu) {
     std::vector<vm_page*> pages;
     for (const auto& [pindex, m] : vp->object().pages()) pages.push_back(m);
     for (vm_page* m : pages) {
-      if (m->wire_count > 0 || m->kmap_count > 0)
+      // Memory is gone: wirings and I/O state go with it. A kernel mapping that still names the
+      // page (a raw reservation) would outlive the crash, which the caller must undo first.
+      if (m->kmap_count > 0)
         throw KvaError("crash: page " + std::to_string(m->pindex) + " of " + vp->name() +
-                       " is still wired or mapped (an sf_buf in use?)");
+                       " is still mapped by a KVA reservation (qremove it first)");
       m->dirty = 0;
       m->busy = 0;
+      m->wire_count = 0;
       vp->object().free_page(m);
     }
   }
