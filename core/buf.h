@@ -50,6 +50,26 @@ inline constexpr int GB_UNMAPPED = 0x0008;   // the caller needs no KVA
 
 enum class BufQueue { None, Clean, Dirty, Empty };  // QUEUE_NONE, QUEUE_CLEAN, QUEUE_DIRTY, QUEUE_EMPTY
 
+inline const char* buf_queue_name(BufQueue q) {
+  switch (q) {
+    case BufQueue::None: return "none";
+    case BufQueue::Clean: return "clean";
+    case BufQueue::Dirty: return "dirty";
+    case BufQueue::Empty: return "empty";
+  }
+  return "?";
+}
+
+// The b_flags front ends name (without the B_ prefix).
+struct BufFlagName {
+  const char* name;
+  std::uint32_t flag;
+};
+inline constexpr BufFlagName kBufFlagNames[] = {
+    {"ASYNC", B_ASYNC},     {"CACHE", B_CACHE}, {"DELWRI", B_DELWRI}, {"DONE", B_DONE},
+    {"INVAL", B_INVAL},     {"NOCACHE", B_NOCACHE}, {"MALLOC", B_MALLOC}, {"RELBUF", B_RELBUF},
+    {"VMIO", B_VMIO}};
+
 struct bufobj;
 
 struct buf {

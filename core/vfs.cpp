@@ -358,25 +358,21 @@ std::unique_ptr<ThreadOp> Vfs::make_valid_op(vnode& vp, std::uint64_t pindex, Do
   return std::make_unique<OpChain>(std::move(next));
 }
 
-bool Vfs::write_mapped(Thread& td, vnode& vp, std::uint64_t off, std::vector<std::uint8_t> data,
-                       Done done) {
-  if (data.empty()) throw KvaError("write_mapped: no data");
-  if (off + data.size() > vp.size())
-    throw KvaError("write_mapped: [" + std::to_string(off) + ", " + std::to_string(off + data.size()) +
-                   ") is past the end of " + vp.name() + " (a mapping cannot extend a file)");
+// The page loop sendfile and mapped writes share: each page of [off, end) is made valid through
+// the cache, wired, mapped with sf_buf_alloc (which may sleep), handed to `use` (with the byte
+// range of the page that falls in [off, end)), then sf_buf_free'd and unwired.
+std::unique_ptr<ThreadOp> Vfs::each_page_op(vnode& vp, std::uint64_t off, std::uint64_t end,
+                                            PageUse use, Done done) {
   struct St {
     std::uint64_t pos, end;
-    std::vector<std::uint8_t> data;
     sf_buf* sf = nullptr;
     int err = 0;
-    enum class Phase { Valid, Alloc, Store } phase = Phase::Valid;
+    enum class Phase { Valid, Alloc, Use } phase = Phase::Valid;
   };
   auto st = std::make_shared<St>();
   st->pos = off;
-  st->end = off + data.size();
-  st->data = std::move(data);
-  ++stats_.mapped_writes;
-  auto next = [this, &vp, st, off, done = std::move(done)](Thread& td) -> std::unique_ptr<ThreadOp> {
+  st->end = end;
+  auto next = [this, &vp, st, use = std::move(use), done = std::move(done)](Thread& td) -> std::unique_ptr<ThreadOp> {
     for (;;) {
       const std::uint64_t pindex = st->pos / PAGE_SIZE;
       switch (st->phase) {
@@ -394,21 +390,16 @@ bool Vfs::write_mapped(Thread& td, vnode& vp, std::uint64_t off, std::vector<std
           }
           vm_page* m = vp.object().lookup(pindex);
           vm_.phys().vm_page_wire(m);
-          st->phase = St::Phase::Store;
+          st->phase = St::Phase::Use;
           return sfbufs_.sf_buf_alloc_op(td, m, SFB_DEFAULT, [st](sf_buf* sf) { st->sf = sf; });
         }
-        case St::Phase::Store: {
+        case St::Phase::Use: {
           const std::size_t poff = st->pos & PAGE_MASK;
           const std::size_t n = std::min<std::uint64_t>(PAGE_SIZE - poff, st->end - st->pos);
-          const std::uint8_t* src = st->data.data() + (st->pos - off);
           vm_page* m = st->sf->m;
-          pmap_.store(td.cpu(), st->sf->kva + poff, std::span<const std::uint8_t>(src, n));
-          // vm_page_dirty for the chunks the store touched.
-          for (std::size_t c = poff / DEV_BSIZE; c * DEV_BSIZE < poff + n; ++c) m->dirty |= 1u << c;
+          use(td, st->sf, st->pos, poff, n);
           sfbufs_.sf_buf_free(td, st->sf);
           vm_.phys().vm_page_unwire(m);
-          model_write(vp, st->pos, src, n);
-          stats_.bytes_written += n;
           st->pos += n;
           st->phase = St::Phase::Valid;
           break;
@@ -416,7 +407,27 @@ bool Vfs::write_mapped(Thread& td, vnode& vp, std::uint64_t off, std::vector<std
       }
     }
   };
-  return start(td, std::make_unique<OpChain>(std::move(next)));
+  return std::make_unique<OpChain>(std::move(next));
+}
+
+bool Vfs::write_mapped(Thread& td, vnode& vp, std::uint64_t off, std::vector<std::uint8_t> data,
+                       Done done) {
+  if (data.empty()) throw KvaError("write_mapped: no data");
+  if (off + data.size() > vp.size())
+    throw KvaError("write_mapped: [" + std::to_string(off) + ", " + std::to_string(off + data.size()) +
+                   ") is past the end of " + vp.name() + " (a mapping cannot extend a file)");
+  ++stats_.mapped_writes;
+  auto bytes = std::make_shared<std::vector<std::uint8_t>>(std::move(data));
+  const std::uint64_t end = off + bytes->size();
+  auto store = [this, &vp, bytes, off](Thread& t, sf_buf* sf, std::uint64_t pos, std::size_t poff, std::size_t n) {
+    const std::uint8_t* src = bytes->data() + (pos - off);
+    pmap_.store(t.cpu(), sf->kva + poff, std::span<const std::uint8_t>(src, n));
+    // vm_page_dirty for the chunks the store touched.
+    for (std::size_t c = poff / DEV_BSIZE; c * DEV_BSIZE < poff + n; ++c) sf->m->dirty |= 1u << c;
+    model_write(vp, pos, src, n);
+    stats_.bytes_written += n;
+  };
+  return start(td, each_page_op(vp, off, end, std::move(store), std::move(done)));
 }
 
 // --- the reference model

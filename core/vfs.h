@@ -140,6 +140,10 @@ class Vfs {
                     const std::vector<std::uint64_t>& seq_at_start, const char* when);
   std::unique_ptr<ThreadOp> fsync_op(vnode& vp, std::uint64_t off, std::uint64_t len, Done done);
   std::unique_ptr<ThreadOp> make_valid_op(vnode& vp, std::uint64_t pindex, Done done);
+  using PageUse = std::function<void(Thread& td, sf_buf* sf, std::uint64_t pos, std::size_t page_off,
+                                     std::size_t n)>;
+  std::unique_ptr<ThreadOp> each_page_op(vnode& vp, std::uint64_t off, std::uint64_t end, PageUse use,
+                                         Done done);
 
   Pmap& pmap_;
   Scheduler& sched_;

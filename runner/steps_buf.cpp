@@ -226,29 +226,15 @@ struct BufExpect {
 };
 
 std::uint32_t parse_bflags(const YamlReader& r, const YAML::Node& n, const std::string& what) {
-  static const std::pair<const char*, std::uint32_t> names[] = {
-      {"CACHE", B_CACHE}, {"DELWRI", B_DELWRI}, {"DONE", B_DONE}, {"INVAL", B_INVAL},
-      {"NOCACHE", B_NOCACHE}, {"RELBUF", B_RELBUF}, {"VMIO", B_VMIO}, {"ASYNC", B_ASYNC},
-      {"MALLOC", B_MALLOC}};
   std::uint32_t out = 0;
   for (const std::string& given : r.str_list(n, what)) {
     const std::string s = given.rfind("B_", 0) == 0 ? given.substr(2) : given;
     std::uint32_t bit = 0;
-    for (const auto& [name, v] : names) if (s == name) bit = v;
+    for (const auto& [name, v] : kBufFlagNames) if (s == name) bit = v;
     if (!bit) throw r.error(n, what + ": unknown flag '" + given + "' (CACHE, DELWRI, DONE, INVAL, NOCACHE, RELBUF, VMIO, ASYNC, MALLOC)");
     out |= bit;
   }
   return out;
-}
-
-std::string queue_name(BufQueue q) {
-  switch (q) {
-    case BufQueue::None: return "none";
-    case BufQueue::Clean: return "clean";
-    case BufQueue::Dirty: return "dirty";
-    case BufQueue::Empty: return "empty";
-  }
-  return "?";
 }
 
 struct BufCheck : StepOp {
@@ -288,7 +274,7 @@ struct BufCheck : StepOp {
     yes("locked", e->locked, bp->b_locked);
     yes("lazily unmapped", e->lazy_unmapped, bp->b_lazy_unmapped);
     if (e->data_offset && buf_mapped(bp)) num("b_data - b_kvabase", e->data_offset, bp->b_data - bp->b_kvabase);
-    if (e->queue && *e->queue != queue_name(bp->b_qindex)) fail("queue", *e->queue, queue_name(bp->b_qindex));
+    if (e->queue && *e->queue != buf_queue_name(bp->b_qindex)) fail("queue", *e->queue, buf_queue_name(bp->b_qindex));
     if (e->same_as && ctx.buffer(*e->same_as) != bp) fail("struct buf", "the same as " + *e->same_as, "another");
     if (e->page_valid || e->page_dirty) {
       if (e->page >= bp->b_npages) throw StepError("buf_check.page: the buffer has " + std::to_string(bp->b_npages) + " pages");

@@ -48,24 +48,10 @@ int gb_flags(const py::object& flags) {
   return out;
 }
 
-const char* queue_name(BufQueue q) {
-  switch (q) {
-    case BufQueue::None: return "none";
-    case BufQueue::Clean: return "clean";
-    case BufQueue::Dirty: return "dirty";
-    case BufQueue::Empty: return "empty";
-  }
-  return "?";
-}
-
 py::list flag_names(std::uint32_t f) {
-  static const std::pair<const char*, std::uint32_t> names[] = {
-      {"B_ASYNC", B_ASYNC}, {"B_CACHE", B_CACHE}, {"B_DELWRI", B_DELWRI}, {"B_DONE", B_DONE},
-      {"B_INVAL", B_INVAL}, {"B_NOCACHE", B_NOCACHE}, {"B_MALLOC", B_MALLOC},
-      {"B_RELBUF", B_RELBUF}, {"B_VMIO", B_VMIO}};
   py::list out;
-  for (const auto& [n, v] : names)
-    if (f & v) out.append(n);
+  for (const auto& [n, v] : kBufFlagNames)
+    if (f & v) out.append("B_" + std::string(n));
   return out;
 }
 
@@ -179,7 +165,7 @@ void bind_buf(py::module_& m, MachineClass& cls) {
         if (!b.bp->b_locked || !b.bp->b_lockowner) return py::none();
         return py::cast(b.machine->handle(b.bp->b_lockowner));
       }, "The thread holding it, or None (unlocked, or owned by an I/O: BUF_KERNPROC).")
-      .def_property_readonly("queue", [](const BufHandle& b) { return queue_name(b.bp->b_qindex); })
+      .def_property_readonly("queue", [](const BufHandle& b) { return buf_queue_name(b.bp->b_qindex); })
       .def_property_readonly("stale", [](const BufHandle& b) { return b.bp->b_lockgen != b.lockgen; },
                              "True once the buffer was locked again after this handle was returned.")
       .def("__eq__", [](const BufHandle& a, const BufHandle& b) { return a.bp == b.bp; })
