@@ -115,11 +115,12 @@ void BufCache::vmio_extend(buf* bp, int desired, cpuid_t cpu) {
   VmObject* obj = (bp->b_flags & B_VMIO) ? bp->b_bufobj->bo_object : nullptr;
   const std::uint64_t first = page_off(bp, 0) / PAGE_SIZE;
   for (int i = old; i < desired; ++i) {
+    // b_npages grows page by page, so running out of memory midway leaves a consistent buffer.
     vm_page* m = obj ? obj->grab(first + static_cast<std::uint64_t>(i)) : vm_.alloc_page();
     vm_.phys().vm_page_wire(m);
     bp->b_pages[static_cast<std::size_t>(i)] = m;
+    bp->b_npages = i + 1;
   }
-  bp->b_npages = desired;
   if (!buf_mapped(bp)) return;
   if (static_cast<std::size_t>(desired) * PAGE_SIZE > bp->b_kvasize) {
     kva_release(bp, cpu);  // the caller maps it again with enough KVA
