@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
 
 #include "archs/registry.h"
 #include "core/faults.h"
@@ -66,6 +67,10 @@ int cmd_run(const CliOptions& o) {
     return kExitPass;
   }
   if (jobs.empty()) throw UsageError("no testcase runs on the selected archs");
+  if (!o.json.empty() && o.json == o.junit) throw UsageError("--json and --junit name the same file");
+  std::optional<ReportFile> json, junit;
+  if (!o.json.empty()) json.emplace("--json", o.json);
+  if (!o.junit.empty()) junit.emplace("--junit", o.junit);
 
   JobOptions jo{faults, o.verbose, o.trace};
   ProgressLine progress(isatty(STDERR_FILENO) && !o.verbose && !o.trace);
@@ -74,10 +79,6 @@ int cmd_run(const CliOptions& o) {
                             progress.update(r, done, total);
                           });
   progress.finish();
-
-  RunInfo info{o.seed, o.inject};
-  if (!o.json.empty()) write_json_report(o.json, info, results);
-  if (!o.junit.empty()) write_junit_report(o.junit, info, results);
 
   print_failures(std::cout, results);
   std::size_t failed = 0;
@@ -91,6 +92,10 @@ int cmd_run(const CliOptions& o) {
   std::cout << results.size() - failed << " of " << results.size()
             << " jobs passed (testcase x arch x seed), " << failed << " failed; " << testcases.size()
             << " testcases, seed " << o.seed << "\n";
+  std::cout.flush();
+  RunInfo info{o.seed, o.inject};
+  if (json) json->write(json_report(info, results));
+  if (junit) junit->write(junit_report(info, results));
   return failed ? kExitFail : kExitPass;
 }
 

@@ -4,17 +4,8 @@
 
 namespace kva::runner {
 
-namespace {
-bool applies(const RunContext& ctx, const Step& step) {
-  if (step.only.empty()) return true;
-  for (const auto& k : step.only)
-    if (k == ctx.arch().arch || k == ctx.arch().mode()) return true;
-  return false;
-}
-}  // namespace
-
 bool execute_step(RunContext& ctx, const Step& step) {
-  if (!applies(ctx, step)) {
+  if (!only_applies(step.only, ctx.arch())) {
     if (ctx.log()) *ctx.log() << "  [" << ctx.arch().arch << "] line " << step.line << ": " << step.label << " (skipped: only " << step.only.front() << ")\n";
     return true;
   }

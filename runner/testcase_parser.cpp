@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "archs/registry.h"
 #include "runner/step_op.h"
+#include "runner/utf8.h"
 
 namespace kva::runner {
 namespace fs = std::filesystem;
@@ -83,6 +85,7 @@ Testcase parse_document(const std::string& path, const YAML::Node& doc) {
   r.require_seq(steps, "steps");
   for (const auto& entry : steps) tc.steps.push_back(parse_step(entry, pc));
   pc.finish();
+  tc.nsteps = pc.next_step_number - 1;
 
   if (f.has("expect"))
     tc.expect = parse_counter_expectations(r, f.get("expect"), "expect", {"sf_buf", "pmap", "stale"});
@@ -93,22 +96,51 @@ Testcase parse_document(const std::string& path, const YAML::Node& doc) {
 
 }  // namespace
 
-Testcase parse_testcase_file(const std::string& path) {
-  YAML::Node doc;
+Testcase parse_testcase_text(const std::string& path, const std::string& text) {
+  if (std::size_t bad = first_invalid_utf8(text); bad != std::string::npos) {
+    // Everything before `bad` is valid UTF-8: count characters, not bytes, for the column.
+    std::size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+    line_start = line_start == std::string::npos || bad == 0 ? 0 : line_start + 1;
+    int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + bad, '\n'));
+    int column = 1;
+    for (std::size_t i = line_start; i < bad; ++i)
+      column += (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+    throw InputError(path, line, column, "invalid UTF-8 (testcase files are UTF-8 text)");
+  }
+  std::vector<YAML::Node> docs;
   try {
-    doc = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw InputError(path, 0, 0, "cannot open file");
+    docs = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     throw InputError(path, e.mark, e.msg);
   }
+  if (docs.empty() || (docs.size() == 1 && docs[0].IsNull() && docs[0].Mark().line < 0))
+    throw InputError(path, 1, 1, "empty testcase (no YAML content): a testcase is a mapping with "
+                                 "format, name, description and steps");
+  if (docs.size() > 1)
+    throw InputError(path, docs[1].Mark().line < 0 ? 0 : docs[1].Mark().line + 1,
+                     docs[1].Mark().column + 1, "a testcase file holds one YAML document, not several");
   try {
-    return parse_document(path, doc);
+    return parse_document(path, docs[0]);
   } catch (const InputError&) {
     throw;
   } catch (const YAML::Exception& e) {
     throw InputError(path, e.mark, e.msg);
   }
+}
+
+Testcase parse_testcase_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, 0, 0, "cannot open file");
+  std::string text;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > Limits::max_file_bytes)
+      throw InputError(path, 0, 0, "file is larger than " + std::to_string(Limits::max_file_bytes) +
+                                       " bytes (the limit for a testcase file)");
+  }
+  if (in.bad()) throw InputError(path, 0, 0, "cannot read file");
+  return parse_testcase_text(path, text);
 }
 
 std::vector<std::string> expand_testcase_paths(const std::vector<std::string>& paths) {
@@ -137,8 +169,14 @@ std::vector<std::string> expand_testcase_paths(const std::vector<std::string>& p
 std::vector<Testcase> load_testcases(const std::vector<std::string>& paths) {
   std::vector<Testcase> out;
   std::map<std::string, std::string> seen;
+  long total_steps = 0;
   for (const auto& file : expand_testcase_paths(paths)) {
     Testcase tc = parse_testcase_file(file);
+    total_steps += tc.nsteps;
+    if (total_steps > Limits::max_total_steps)
+      throw InputError(file, 0, 0, "too many steps in this run: the testcases up to this one have " +
+                                       std::to_string(total_steps) + " (the limit is " +
+                                       std::to_string(Limits::max_total_steps) + ")");
     auto [it, fresh] = seen.emplace(tc.name, file);
     if (!fresh) throw InputError(file, 0, 0, "testcase name '" + tc.name + "' is also used by " + it->second);
     out.push_back(std::move(tc));

@@ -17,6 +17,15 @@ void YamlReader::require_seq(const YAML::Node& n, const std::string& what) const
   if (!n.IsSequence()) throw error(n, what + ": expected a list");
 }
 
+void YamlReader::require_unique_keys(const YAML::Node& map, const std::string& what,
+                                     const std::string& noun) const {
+  if (!map.IsMap()) return;
+  std::set<std::string> keys;
+  for (const auto& kv : map)
+    if (kv.first.IsScalar() && !keys.insert(kv.first.Scalar()).second)
+      throw error(kv.first, what + ": " + noun + " '" + kv.first.Scalar() + "' is given twice");
+}
+
 std::string YamlReader::str(const YAML::Node& n, const std::string& what) const {
   if (!n.IsScalar()) throw error(n, what + ": expected a scalar value");
   return n.Scalar();
@@ -99,10 +108,7 @@ Fields::Fields(const YamlReader& r, const YAML::Node& node, std::string what, co
     if (primary) throw r.error(node, what_ + ": expected a mapping or a value for '" + primary_ + "'");
     throw r.error(node, what_ + ": expected a mapping");
   }
-  std::set<std::string> keys;
-  for (const auto& kv : node_)
-    if (kv.first.IsScalar() && !keys.insert(kv.first.Scalar()).second)
-      throw r.error(kv.first, what_ + ": field '" + kv.first.Scalar() + "' is given twice");
+  r.require_unique_keys(node_, what_, "field");
 }
 
 bool Fields::has(const std::string& key) const {

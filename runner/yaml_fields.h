@@ -31,6 +31,10 @@ class YamlReader {
   std::string name(const YAML::Node& n, const std::string& what) const;
   void require_map(const YAML::Node& n, const std::string& what) const;
   void require_seq(const YAML::Node& n, const std::string& what) const;
+  // Rejects a mapping that gives a key twice (yaml-cpp keeps both; the second would be ignored
+  // or, for name-keyed maps such as race.threads, make two entries of one name).
+  void require_unique_keys(const YAML::Node& map, const std::string& what,
+                           const std::string& noun = "key") const;
 
  private:
   std::string file_;
