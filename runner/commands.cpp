@@ -8,6 +8,7 @@
 #include "archs/registry.h"
 #include "core/faults.h"
 #include "runner/input_error.h"
+#include "runner/job_memory.h"
 #include "runner/parallel.h"
 #include "runner/report_files.h"
 #include "runner/summary.h"
@@ -72,9 +73,20 @@ int cmd_run(const CliOptions& o) {
   if (!o.json.empty()) json.emplace("--json", o.json);
   if (!o.junit.empty()) junit.emplace("--junit", o.junit);
 
-  JobOptions jo{faults, o.verbose, o.trace};
+  JobOptions jo;
+  jo.faults = faults;
+  jo.verbose = o.verbose;
+  jo.trace = o.trace;
+  if (o.trace_limit) jo.output_limit = *o.trace_limit;
+  if (o.job_timeout) jo.timeout_s = *o.job_timeout;
+  int nprocs = o.jobs;
+  if (auto limit = o.mem_limit ? o.mem_limit : available_memory()) {
+    std::string note;
+    nprocs = clamp_jobs(jobs, o.jobs, *limit, &note);
+    if (!note.empty()) std::cerr << "kvabench: note: " << note << "\n";
+  }
   ProgressLine progress(isatty(STDERR_FILENO) && !o.verbose && !o.trace);
-  auto results = run_jobs(jobs, jo, o.jobs,
+  auto results = run_jobs(jobs, jo, nprocs,
                           [&](const JobResult& r, std::size_t done, std::size_t total) {
                             progress.update(r, done, total);
                           });

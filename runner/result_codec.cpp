@@ -56,6 +56,7 @@ std::string encode_result(const JobResult& r) {
   out << YAML::Key << "faults_not_applicable" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const auto& f : r.faults_not_applicable) out << esc(f);
   out << YAML::EndSeq;
+  out << YAML::Key << "output" << YAML::Value << YAML::DoubleQuoted << esc(r.output);
   out << YAML::Key << "counters" << YAML::Value << YAML::BeginMap;
   for (const auto& [k, v] : r.counters) out << YAML::Key << esc(k) << YAML::Value << v;
   out << YAML::EndMap;
@@ -87,6 +88,7 @@ JobResult decode_result(const std::string& text) {
   r.passed = n["passed"].as<bool>();
   r.wall_ms = n["wall_ms"].as<double>();
   for (const auto& f : n["faults_not_applicable"]) r.faults_not_applicable.push_back(str(f));
+  r.output = str(n["output"]);
   for (const auto& kv : n["counters"]) r.counters[str(kv.first)] = kv.second.as<std::int64_t>();
   for (const auto& f : n["failures"]) {
     Failure x;

@@ -4,7 +4,20 @@
 
 namespace kva::runner {
 
+namespace {
+thread_local std::optional<std::chrono::steady_clock::time_point> job_deadline;
+}  // namespace
+
+DeadlineScope::DeadlineScope(std::optional<std::chrono::steady_clock::time_point> deadline)
+    : saved_(job_deadline) {
+  job_deadline = deadline;
+}
+
+DeadlineScope::~DeadlineScope() { job_deadline = saved_; }
+
 bool execute_step(RunContext& ctx, const Step& step) {
+  if (job_deadline && std::chrono::steady_clock::now() > *job_deadline)
+    throw JobTimedOut(step.label);
   if (!only_applies(step.only, ctx.arch())) {
     if (ctx.log()) *ctx.log() << "  [" << ctx.arch().arch << "] line " << step.line << ": " << step.label << " (skipped: only " << step.only.front() << ")\n";
     return true;
@@ -26,6 +39,8 @@ bool execute_step(RunContext& ctx, const Step& step) {
     return false;
   } catch (const JobStopped&) {
     return false;
+  } catch (const JobTimedOut&) {
+    throw;  // a race's op ran out of time: the whole job stops
   } catch (const StepError& e) {
     ctx.fail({"", "step cannot run", e.what(), std::nullopt, std::nullopt, "", ""});
     return false;
