@@ -71,7 +71,8 @@ const char* usage_text() {
          "  --mem-limit SIZE          memory all jobs together may use; -j is lowered to fit\n"
          "                            (default: MemAvailable)\n"
          "\n"
-         "exit status: 0 all testcases pass, 1 some testcase fails, 2 usage or input error\n";
+         "exit status: 0 all testcases pass, 1 some testcase fails, 2 usage or input error,\n"
+         "             3 a -j worker process died (kvabench itself crashed)\n";
 }
 
 CliOptions parse_cli(int argc, char** argv) {

@@ -17,7 +17,7 @@
 namespace kva::runner {
 namespace {
 
-constexpr int kExitPass = 0, kExitFail = 1, kExitUsage = 2;
+constexpr int kExitPass = 0, kExitFail = 1, kExitUsage = 2, kExitCrash = 3;
 
 std::vector<const ArchInfo*> resolve_archs(const std::vector<std::string>& names) {
   std::vector<const ArchInfo*> out;
@@ -108,6 +108,13 @@ int cmd_run(const CliOptions& o) {
   RunInfo info{o.seed, o.inject};
   if (json) json->write(json_report(info, results));
   if (junit) junit->write(junit_report(info, results));
+  std::size_t lost = 0;
+  for (const auto& r : results)
+    for (const auto& f : r.failures) lost += f.oracle == kWorkerCrashed;
+  if (lost) {
+    std::cerr << "kvabench: " << lost << " job(s) lost with a worker process that died (see above)\n";
+    return kExitCrash;
+  }
   return failed ? kExitFail : kExitPass;
 }
 

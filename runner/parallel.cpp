@@ -69,7 +69,7 @@ JobResult lost_result(const Job& job, const std::string& why) {
   r.file = job.testcase->file;
   r.arch = job.arch->name;
   r.seed = job.seed;
-  r.failures.push_back({"", "worker crashed", why, std::nullopt, std::nullopt, "", ""});
+  r.failures.push_back({"", kWorkerCrashed, why, std::nullopt, std::nullopt, "", ""});
   return r;
 }
 
@@ -132,9 +132,13 @@ std::vector<JobResult> run_jobs(const std::vector<Job>& jobs, const JobOptions& 
       }
     }
   }
-  for (auto& w : workers) {
+  std::vector<std::string> how(workers.size());  // how each worker ended, if abnormally
+  for (std::size_t w = 0; w < workers.size(); ++w) {
     int status = 0;
-    ::waitpid(w.pid, &status, 0);
+    ::waitpid(workers[w].pid, &status, 0);
+    if (WIFSIGNALED(status)) how[w] = " (killed by signal " + std::to_string(WTERMSIG(status)) + ")";
+    else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+      how[w] = " (exit status " + std::to_string(WEXITSTATUS(status)) + ")";
   }
   for (std::size_t i = next_output; i < jobs.size(); ++i)  // after a job lost with its worker
     if (auto it = got.find(i); it != got.end()) std::cerr << it->second.output;
@@ -142,7 +146,8 @@ std::vector<JobResult> run_jobs(const std::vector<Job>& jobs, const JobOptions& 
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     auto it = got.find(i);
     results.push_back(it != got.end() ? std::move(it->second)
-                                      : lost_result(jobs[i], "the worker process running it exited early"));
+                                      : lost_result(jobs[i], "the worker process running it exited early" +
+                                                                 how[i % workers.size()]));
   }
   return results;
 }

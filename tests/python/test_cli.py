@@ -228,3 +228,31 @@ def test_reports_are_utf8_and_independent_of_jobs_for_any_file_name(kvabench_bin
             r.pop("wall_ms")
         reports[jobs] = (data["results"], ET.parse(junit).getroot().find(".//testcase").get("file"))
     assert reports["1"] == reports["2"]
+
+
+def test_a_dead_worker_is_a_crash_not_a_failure(kvabench_bin, tmp_path):
+    """A -j worker that dies (here: killed) loses its jobs: they are reported as 'worker
+    crashed' with how it died, and the exit status is 3, not the testcases' 1."""
+    import signal
+    import subprocess
+    import time
+
+    path = tmp_path / "slow.yaml"
+    path.write_text(_seeded("slow", 20, "5a 5a").replace(
+        "  - read: {cpu: 1, sf: s1, len: 2",
+        "  - read: {cpu: 1, sf: s1, len: 2, expect: {pattern: 0x5a}}\n" * 4000 + "  - read: {cpu: 1, sf: s1, len: 2"))
+    proc = subprocess.Popen([str(kvabench_bin), "run", path, "--arch", "ref", "-j", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    children = f"/proc/{proc.pid}/task/{proc.pid}/children"
+    deadline = time.monotonic() + 30
+    pids = []
+    while not pids and time.monotonic() < deadline:
+        with open(children) as f:
+            pids = [int(p) for p in f.read().split()]
+        time.sleep(0.01)
+    assert pids, "no worker process appeared"
+    os.kill(pids[0], signal.SIGKILL)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, out[-2000:]
+    assert "worker crashed: the worker process running it exited early (killed by signal 9)" in out
+    assert "job(s) lost with a worker process that died" in err
