@@ -1,0 +1,95 @@
+#include "archs/arm64/arm64_cpu.h"
+
+#include <unicorn/arm64.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "archs/arm64/arm64_fault_address.h"
+#include "archs/arm64/arm64_stub_abi.h"
+#include "core/types.h"
+
+namespace kva::arm64 {
+
+namespace {
+
+// System registers not in Unicorn's enum, by encoding (op0, op1, CRn, CRm, op2).
+constexpr uc_arm64_cp_reg kScrEl3Reg{1, 1, 3, 6, 0, 0};
+constexpr uc_arm64_cp_reg kHcrEl2Reg{1, 1, 3, 4, 0, 0};
+constexpr uc_arm64_cp_reg kSctlrEl1Reg{1, 0, 3, 0, 0, 0};
+
+void write_cp(uc_engine* uc, uc_arm64_cp_reg r, std::uint64_t v, const char* what) {
+  r.val = v;
+  if (uc_reg_write(uc, UC_ARM64_REG_CP_REG, &r) != UC_ERR_OK)
+    throw KvaError(std::string("arm64 boot: cannot write ") + what);
+}
+
+std::uint64_t read_cp(uc_engine* uc, uc_arm64_cp_reg r) {
+  uc_reg_read(uc, UC_ARM64_REG_CP_REG, &r);
+  return r.val;
+}
+
+std::uint64_t read_reg(uc_engine* uc, int reg) {
+  std::uint64_t v = 0;
+  uc_reg_read(uc, reg, &v);
+  return v;
+}
+
+}  // namespace
+
+BootParams boot_params(const StubImage& stubs, const FirmwareLayout& fw, std::uint64_t ttbr0,
+                       std::uint64_t ttbr1) {
+  auto find = [&](std::string_view name) {
+    for (const auto& s : stubs.symbols)
+      if (s.name == name) return fw.code() + s.offset;
+    throw KvaError("arm64: stub image has no symbol '" + std::string(name) + "'");
+  };
+  return {ttbr0, ttbr1, find(kStubBoot), find(std::string(kStubBoot) + "_done")};
+}
+
+GuestIsa guest_isa(const BootParams& boot) {
+  GuestIsa isa;
+  isa.name = "arm64";
+  isa.uc_arch_id = UC_ARCH_ARM64;
+  isa.uc_mode_id = UC_MODE_ARM;
+  isa.cs_arch_id = CS_ARCH_ARM64;
+  isa.cs_mode_id = CS_MODE_ARM;
+  isa.pc_reg = UC_ARM64_REG_PC;
+  isa.sp_reg = UC_ARM64_REG_SP;
+  isa.arg_regs = {UC_ARM64_REG_X0, UC_ARM64_REG_X1, UC_ARM64_REG_X2, UC_ARM64_REG_X3, UC_ARM64_REG_X4};
+  isa.boot_cpu = [boot](uc_engine* uc, cpuid_t cpu) {
+    write_cp(uc, kScrEl3Reg, kScrEl3, "SCR_EL3");
+    write_cp(uc, kHcrEl2Reg, kHcrEl2, "HCR_EL2");
+    const std::uint64_t args[] = {kMair, kTcr, boot.ttbr0, boot.ttbr1, kSctlr};
+    for (int i = 0; i < 5; ++i)
+      if (uc_reg_write(uc, UC_ARM64_REG_X0 + i, &args[i]) != UC_ERR_OK)
+        throw KvaError("arm64 boot: cannot write boot stub arguments");
+    uc_err err = uc_emu_start(uc, boot.boot_entry, boot.boot_done, 0, 0);
+    std::uint64_t pc = read_reg(uc, UC_ARM64_REG_PC);
+    if (err != UC_ERR_OK || pc != boot.boot_done)
+      throw KvaError("arm64 boot: cpu" + std::to_string(cpu) + " did not finish kva_boot (" +
+                     uc_strerror(err) + ")");
+    if ((read_cp(uc, kSctlrEl1Reg) & kSctlrM) == 0)
+      throw KvaError("arm64 boot: the MMU did not turn on (SCTLR_EL1 readback)");
+  };
+  auto decoder = std::make_shared<FaultAddressDecoder>();
+  isa.decode_trap = [decoder](uc_engine* uc, std::uint32_t intno) {
+    Trap t;
+    t.intno = intno;
+    t.pc = read_reg(uc, UC_ARM64_REG_PC);
+    if (intno == kExcpPrefetchAbort) {
+      t.page_fault = true;
+      t.fault_va = t.pc;
+    } else if (intno == kExcpDataAbort) {
+      if (auto va = decoder->accessed_address(uc, t.pc)) {
+        t.page_fault = true;
+        t.fault_va = *va;
+      }
+    }
+    return t;
+  };
+  return isa;
+}
+
+}  // namespace kva::arm64
