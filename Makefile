@@ -34,8 +34,12 @@ test: build python
 run: build
 	$(BUILD)/runner/kvabench run testcases/
 
+# One table per arch of the registry (docs/performance.md), results.json and the shootdown plot
+# in $(BENCH_OUT). BENCH_FLAGS=--quick for a shorter run.
+BENCH_OUT ?= $(BUILD)/bench-results
 bench: build
-	@for b in $(BUILD)/bench/bench_*; do [ -x $$b ] && $$b --benchmark_min_time=0.2; done
+	$(BUILD)/bench/kvabench-bench --out $(BENCH_OUT) --kvabench $(BUILD)/runner/kvabench --testcases testcases/ $(BENCH_FLAGS)
+	$(PY) bench/plot_shootdown.py $(BENCH_OUT)/results.json $(BENCH_OUT)/shootdown.png
 
 clean:
 	rm -rf $(BUILD)

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/cpuset.h"
+#include "core/exec_mode.h"
 #include "core/faults.h"
 #include "core/pmap_stats.h"
 #include "core/stale.h"
@@ -45,6 +46,7 @@ struct MachineConfig {
   int ncpus = 2;                            // 1..MAXCPU
   std::size_t mem_bytes = 16u << 20;        // guest RAM
   std::ostream* trace = nullptr;            // per-vCPU disassembled guest trace when set
+  ExecMode exec_mode = ExecMode::Fast;      // emulated archs only; same results either way
 };
 
 class Pmap {

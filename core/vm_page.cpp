@@ -1,17 +1,30 @@
 #include "core/vm_page.h"
 
-#include <cstdlib>
+#include <sys/mman.h>
+
 #include <cstring>
 
 namespace kva {
 
+namespace {
+// Whole-page scan; stops at the first non-zero word. Reading a never-touched page of the
+// anonymous mapping maps the kernel's shared zero page and allocates nothing.
+bool page_is_zero(const std::uint8_t* p) {
+  const auto* w = reinterpret_cast<const std::uint64_t*>(p);
+  for (std::size_t i = 0; i < PAGE_SIZE / sizeof *w; i += 4)
+    if (w[i] | w[i + 1] | w[i + 2] | w[i + 3]) return false;
+  return true;
+}
+}  // namespace
+
 PhysicalMemory::PhysicalMemory(paddr_t base, std::size_t bytes) : base_(base), size_(bytes) {
   if (base % PAGE_SIZE != 0 || bytes == 0 || bytes % PAGE_SIZE != 0)
     throw KvaError("PhysicalMemory: base and size must be non-zero multiples of PAGE_SIZE");
-  // Page-aligned so emulators can map this very buffer (uc_mem_map_ptr requires alignment).
-  mem_ = static_cast<std::uint8_t*>(std::aligned_alloc(PAGE_SIZE, bytes));
-  if (mem_ == nullptr) throw KvaError("PhysicalMemory: out of host memory");
-  std::memset(mem_, 0, bytes);
+  // Page-aligned so emulators can map this very buffer (uc_mem_map_ptr requires alignment), and
+  // zero-filled lazily by the kernel: zeroing it here dominated short runs.
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw KvaError("PhysicalMemory: out of host memory");
+  mem_ = static_cast<std::uint8_t*>(p);
   const std::size_t n = bytes / PAGE_SIZE;
   pages_.resize(n);
   free_list_.reserve(n);
@@ -23,7 +36,7 @@ PhysicalMemory::PhysicalMemory(paddr_t base, std::size_t bytes) : base_(base), s
   for (std::size_t i = n; i-- > 0;) free_list_.push_back(i);
 }
 
-PhysicalMemory::~PhysicalMemory() { std::free(mem_); }
+PhysicalMemory::~PhysicalMemory() { ::munmap(mem_, size_); }
 
 bool PhysicalMemory::contains(paddr_t pa, std::size_t n) const {
   return pa >= base_ && n <= size_ && pa - base_ <= size_ - n;
@@ -46,6 +59,7 @@ void PhysicalMemory::read(paddr_t pa, void* out, std::size_t n) const {
 
 void PhysicalMemory::write(paddr_t pa, const void* in, std::size_t n) {
   if (!contains(pa, n)) throw KvaError("physical write outside RAM");
+  if (observer_) observer_->on_phys_write(pa, in, n);
   std::memcpy(mem_ + (pa - base_), in, n);
 }
 
@@ -63,7 +77,13 @@ vm_page* PhysicalMemory::vm_page_alloc() {
   if (free_list_.empty()) throw KvaError("vm_page_alloc: physical memory exhausted");
   vm_page& m = pages_[free_list_.back()];
   free_list_.pop_back();
-  std::memset(mem_ + (m.phys_addr - base_), 0, PAGE_SIZE);  // VM_ALLOC_ZERO
+  // VM_ALLOC_ZERO. Checked rather than remembered: a stale mapping or the direct map may have
+  // written a page nobody allocated.
+  std::uint8_t* bytes = mem_ + (m.phys_addr - base_);
+  if (!page_is_zero(bytes)) {
+    static const std::uint8_t kZeros[PAGE_SIZE] = {};
+    write(m.phys_addr, kZeros, PAGE_SIZE);
+  }
   m.allocated = true;
   m.busy = false;
   m.wire_count = 0;
@@ -77,6 +97,10 @@ void PhysicalMemory::vm_page_free(vm_page* m) {
     throw KvaError("vm_page_free: not a page of this memory");
   if (!m->allocated) throw KvaError("vm_page_free: page is not allocated (double free?)");
   if (m->wire_count > 0) throw KvaError("vm_page_free: page is still wired");
+  if (m->kmap_count > 0)
+    throw KvaError("vm_page_free: page is still mapped in kernel VA (" +
+                   std::to_string(m->kmap_count) + " mapping(s)); unmap it first");
+  if (m->busy) throw KvaError("vm_page_free: page is busy (I/O in progress)");
   m->allocated = false;
   m->valid = 0;
   m->dirty = 0;

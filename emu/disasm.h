@@ -1,8 +1,9 @@
-// Capstone wrapper: instruction counts of translated blocks and trace lines.
+// Capstone wrapper: decodes stub code (detail on, for GuestIsa::classify) and formats trace lines.
 #pragma once
 #include <capstone/capstone.h>
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 
@@ -15,13 +16,17 @@ class Disassembler {
   Disassembler(const Disassembler&) = delete;
   Disassembler& operator=(const Disassembler&) = delete;
 
-  // Number of instructions in `code` (a block of whole instructions).
-  std::uint32_t count(std::span<const std::uint8_t> code, std::uint64_t address);
+  // Decodes `code` (loaded at `address`) instruction by instruction, calling fn for each, until
+  // fn returns false or the bytes end. Returns the number of bytes decoded; fewer than
+  // code.size() means undecodable bytes (or an early stop).
+  std::size_t for_each(std::span<const std::uint8_t> code, std::uint64_t address,
+                       const std::function<bool(const cs_insn&)>& fn);
   // "mnemonic operands" of the first instruction, or "(bad)".
   std::string format_one(std::span<const std::uint8_t> code, std::uint64_t address);
 
  private:
   csh handle_ = 0;
+  cs_insn* insn_ = nullptr;
 };
 
 }  // namespace kva

@@ -45,6 +45,9 @@ const char* usage_text() {
          "  --list                    validate the testcases and list the jobs, run nothing\n"
          "  -v, --verbose             per-step log on stderr\n"
          "  --trace                   per-vCPU disassembled guest trace on stderr\n"
+         "  --exec-mode fast|reference  how emulated archs run guest code (default fast); both\n"
+         "                            give the same results: reference is the slow classic way,\n"
+         "                            for verifying and debugging fast\n"
          "\n"
          "exit status: 0 all testcases pass, 1 some testcase fails, 2 usage or input error\n";
 }
@@ -101,6 +104,11 @@ CliOptions parse_cli(int argc, char** argv) {
     } else if (a.rfind("-j", 0) == 0 && a.size() > 2 && a[2] != '-') {
       o.jobs = static_cast<int>(parse_number(a.substr(2), "-j", 256));
       if (o.jobs < 1) throw UsageError("-j: must be at least 1");
+    } else if (a == "--exec-mode") {
+      std::string v = arg();
+      auto m = exec_mode_by_name(v);
+      if (!m) throw UsageError("--exec-mode: expected fast or reference, got '" + v + "'");
+      o.exec_mode = *m;
     } else if (a == "-v" || a == "--verbose") {
       o.verbose = true;
     } else if (a == "--trace") {

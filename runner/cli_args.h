@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/exec_mode.h"
+
 namespace kva::runner {
 
 class UsageError : public std::runtime_error {
@@ -25,6 +27,7 @@ struct CliOptions {
   bool verbose = false;             // -v
   bool trace = false;               // --trace
   bool list = false;                // --list: validate and list jobs, run nothing
+  ExecMode exec_mode = ExecMode::Fast;  // --exec-mode (debugging / verification)
 };
 
 CliOptions parse_cli(int argc, char** argv);

@@ -36,6 +36,7 @@ struct JobOptions {
   std::vector<Fault> faults;
   bool verbose = false;  // per-step log on stderr
   bool trace = false;    // per-vCPU guest trace on stderr (MachineConfig::trace)
+  ExecMode exec_mode = ExecMode::Fast;  // MachineConfig::exec_mode
 };
 
 // Jobs in a stable order: testcases in load order, then arch (registry order), then seed.

@@ -3,19 +3,22 @@
 namespace kva::runner {
 
 RunContext::RunContext(const Testcase& tc, const ArchInfo& arch, std::uint64_t seed,
-                       const FaultSet& faults, std::ostream* trace, std::ostream* log)
+                       const FaultSet& faults, std::ostream* trace, std::ostream* log,
+                       ExecMode exec_mode)
     : tc_(tc), log_(log) {
-  MachineConfig cfg;
-  cfg.ncpus = tc.machine.cpus;
-  cfg.mem_bytes = tc.machine.mem_bytes;
-  cfg.trace = trace;
-  pmap_ = arch.create(cfg);
-  pmap_->faults() = faults;
-  arch_ = {arch.name, pmap_->has_direct_map()};
-  sched_ = std::make_unique<Scheduler>(seed);
-  for (const auto& t : tc.threads) threads_[t.name] = &sched_->thread_create(t.name, t.cpu, t.pinned);
-  sfbufs_ = std::make_unique<SfBufSubsystem>(*pmap_, *sched_, SfBufConfig{tc.machine.nsfbufs});
-  kva_top_ = pmap_->kva_space().end;
+  MachineConfig mcfg;
+  mcfg.ncpus = tc.machine.cpus;
+  mcfg.mem_bytes = tc.machine.mem_bytes;
+  mcfg.trace = trace;
+  mcfg.exec_mode = exec_mode;
+  KernelConfig kcfg;
+  kcfg.nsfbufs = tc.machine.nsfbufs;
+  kcfg.seed = seed;
+  kcfg.faults = faults;
+  kernel_ = std::make_unique<Kernel>(arch.create(mcfg), kcfg);
+  arch_ = {arch.name, kernel_->pmap().has_direct_map()};
+  for (const auto& t : tc.threads)
+    threads_[t.name] = &kernel_->sched().thread_create(t.name, t.cpu, t.pinned);
 }
 
 RunContext::~RunContext() = default;
@@ -47,15 +50,7 @@ sf_buf* RunContext::sf(const std::string& name) {
 }
 
 void RunContext::reserve_kva(const std::string& name, std::size_t pages) {
-  VaRange space = pmap_->kva_space();
-  vaddr_t va = kva_top_ - pages * PAGE_SIZE;
-  if (va < space.start || va > kva_top_) throw StepError("kva_reserve: kva_space() exhausted");
-  // The sf_buf pool is carved from the bottom of the same range; never overlap it.
-  for (const auto& sf : sfbufs_->pool())
-    if (sf->kva >= va && sf->kva < kva_top_)
-      throw StepError("kva_reserve: would overlap the sf_buf pool");
-  kva_top_ = va;
-  kvas_[name] = {va, pages};
+  kvas_[name] = {kernel_->kva_alloc(pages), pages};
 }
 
 vaddr_t RunContext::kva(const std::string& name) const { return kvas_.at(name).va; }
@@ -63,7 +58,7 @@ std::size_t RunContext::kva_pages(const std::string& name) const { return kvas_.
 
 void RunContext::begin_step(const std::string& label) {
   step_ = label;
-  pmap_->set_step(label);
+  kernel_->pmap().set_step(label);
 }
 
 void RunContext::fail(Failure f) {
@@ -72,7 +67,8 @@ void RunContext::fail(Failure f) {
 }
 
 CounterValues RunContext::counters() const {
-  return snapshot_counters({sfbufs_->stats(), pmap_->stats(), pmap_->stale_log()});
+  return snapshot_counters({kernel_->sfbufs().stats(), kernel_->pmap().stats(),
+                            kernel_->pmap().stale_log()});
 }
 
 const CounterValues* RunContext::snapshot(const std::string& label) const {

@@ -1,5 +1,5 @@
-// The state of one running job (testcase x arch x seed): the machine built from the arch
-// registry, the names bound by steps, and the failures found so far.
+// The state of one running job (testcase x arch x seed): the Kernel booted on a pmap from the
+// arch registry, the names bound by steps, and the failures found so far.
 #pragma once
 #include <functional>
 #include <map>
@@ -10,8 +10,7 @@
 #include <vector>
 
 #include "archs/registry.h"
-#include "core/sched.h"
-#include "core/sf_buf.h"
+#include "core/kernel.h"
 #include "runner/counters.h"
 #include "runner/selector.h"
 #include "runner/testcase.h"
@@ -56,12 +55,14 @@ struct AllocRecord {
 class RunContext {
  public:
   RunContext(const Testcase& tc, const ArchInfo& arch, std::uint64_t seed, const FaultSet& faults,
-             std::ostream* trace, std::ostream* log);
+             std::ostream* trace, std::ostream* log, ExecMode exec_mode = ExecMode::Fast);
   ~RunContext();
 
-  Pmap& pmap() { return *pmap_; }
-  Scheduler& sched() { return *sched_; }
-  SfBufSubsystem& sfbufs() { return *sfbufs_; }
+  Kernel& kernel() { return *kernel_; }
+  const Kernel& kernel() const { return *kernel_; }
+  Pmap& pmap() { return kernel_->pmap(); }
+  Scheduler& sched() { return kernel_->sched(); }
+  SfBufSubsystem& sfbufs() { return kernel_->sfbufs(); }
   const ArchContext& arch() const { return arch_; }
   const Testcase& testcase() const { return tc_; }
   std::ostream* log() const { return log_; }
@@ -75,7 +76,7 @@ class RunContext {
   std::vector<std::pair<std::string, const AllocRecord*>> allocs() const;
   // The sf_buf bound to name; StepError when the allocation returned NULL or still sleeps.
   sf_buf* sf(const std::string& name);
-  // Runner-owned KVA for raw pmap steps, carved from the top of the pmap's kva_space().
+  // KVA for raw pmap steps: a Kernel::kva_alloc reservation bound to name.
   void reserve_kva(const std::string& name, std::size_t pages);
   vaddr_t kva(const std::string& name) const;
   std::size_t kva_pages(const std::string& name) const;
@@ -92,15 +93,12 @@ class RunContext {
   const Testcase& tc_;
   ArchContext arch_;
   std::ostream* log_;
-  std::unique_ptr<Pmap> pmap_;
-  std::unique_ptr<Scheduler> sched_;
-  std::unique_ptr<SfBufSubsystem> sfbufs_;
+  std::unique_ptr<Kernel> kernel_;
   std::map<std::string, vm_page*> pages_;
   std::map<std::string, Thread*> threads_;
   std::map<std::string, std::unique_ptr<AllocRecord>> allocs_;
   struct Reservation { vaddr_t va; std::size_t pages; };
   std::map<std::string, Reservation> kvas_;
-  vaddr_t kva_top_ = 0;
   std::string step_;
   std::vector<Failure> failures_;
   std::map<std::string, CounterValues> snapshots_;

@@ -1,4 +1,4 @@
-// Raw pmap(9) steps on runner-owned KVA: kva_reserve, kenter, kremove, qenter, qremove,
+// Raw pmap(9) steps on Kernel KVA reservations: kva_reserve, kenter, kremove, qenter, qremove,
 // invalidate, invalidate_range, shootdown, clear_accessed, pte. They exercise the arch's page
 // tables and invalidation protocol directly (on archs where sf_buf maps nothing, too).
 #include "runner/run_context.h"
@@ -23,13 +23,13 @@ struct Kenter : StepOp {
   Target target;
   std::string page;
   void run(RunContext& ctx) override {
-    ctx.pmap().kenter(target.resolve(ctx, 1), ctx.page(page)->phys_addr);
+    ctx.kernel().kenter(target.resolve(ctx, 1), ctx.page(page)->phys_addr);
   }
 };
 
 struct Kremove : StepOp {
   Target target;
-  void run(RunContext& ctx) override { ctx.pmap().kremove(target.resolve(ctx, 1)); }
+  void run(RunContext& ctx) override { ctx.kernel().kremove(target.resolve(ctx, 1)); }
 };
 
 struct ClearAccessed : StepOp {
@@ -44,7 +44,7 @@ struct Qenter : StepOp {
   void run(RunContext& ctx) override {
     std::vector<paddr_t> pas;
     for (const auto& p : pages) pas.push_back(ctx.page(p)->phys_addr);
-    ctx.pmap().qenter(cpu, target.resolve(ctx, pages.size() * PAGE_SIZE), pas);
+    ctx.kernel().qenter(cpu, target.resolve(ctx, pages.size() * PAGE_SIZE), pas);
   }
 };
 
@@ -53,7 +53,7 @@ struct Qremove : StepOp {
   Target target;
   std::size_t count = 1;
   void run(RunContext& ctx) override {
-    ctx.pmap().qremove(cpu, target.resolve(ctx, count * PAGE_SIZE), count);
+    ctx.kernel().qremove(cpu, target.resolve(ctx, count * PAGE_SIZE), count);
   }
 };
 

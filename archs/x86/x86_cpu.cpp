@@ -19,6 +19,33 @@ std::uint64_t read_reg(uc_engine* uc, int reg) {
   return v;
 }
 
+bool in_group(const cs_insn& i, std::uint8_t group) {
+  for (std::uint8_t k = 0; k < i.detail->groups_count; ++k)
+    if (i.detail->groups[k] == group) return true;
+  return false;
+}
+
+// Rules 1-3 of emu/guest_isa.h on x86: `hlt` halts, `sub $N, <budget>` charges, jumps branch.
+InsnRole classify(const cs_insn& i, x86_reg budget) {
+  InsnRole r;
+  const cs_x86& x = i.detail->x86;
+  if (i.id == X86_INS_HLT) {
+    r.kind = InsnRole::Halt;
+  } else if (i.id == X86_INS_SUB && x.op_count == 2 && x.operands[0].type == X86_OP_REG &&
+             x.operands[0].reg == budget && x.operands[1].type == X86_OP_IMM) {
+    r.kind = InsnRole::Charge;
+    r.charge = static_cast<std::uint64_t>(x.operands[1].imm);
+  } else if (in_group(i, CS_GRP_JUMP) || in_group(i, CS_GRP_CALL) || in_group(i, CS_GRP_RET) ||
+             in_group(i, CS_GRP_IRET)) {
+    r.kind = InsnRole::Branch;
+    r.call_or_return = !in_group(i, CS_GRP_JUMP);
+    r.conditional = i.id != X86_INS_JMP;
+    if (x.op_count == 1 && x.operands[0].type == X86_OP_IMM)
+      r.target = static_cast<std::uint64_t>(x.operands[0].imm);
+  }
+  return r;
+}
+
 }  // namespace
 
 GuestIsa guest_isa(CpuMode mode, std::uint64_t root, std::uint64_t cr4_bits) {
@@ -33,8 +60,13 @@ GuestIsa guest_isa(CpuMode mode, std::uint64_t root, std::uint64_t cr4_bits) {
   isa.sp_reg = is64 ? UC_X86_REG_RSP : UC_X86_REG_ESP;
   isa.arg_regs = is64 ? std::vector<int>{UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX}
                       : std::vector<int>{UC_X86_REG_EDI, UC_X86_REG_ESI, UC_X86_REG_EDX};
+  isa.budget_reg = is64 ? UC_X86_REG_RBP : UC_X86_REG_EBP;
+  isa.word_bytes = is64 ? 8 : 4;
+  isa.halt_bytes = 1;  // hlt
   isa.boot_cpu = [root, cr4_bits](uc_engine* uc, cpuid_t) {
-    write_reg(uc, UC_X86_REG_CR4, read_reg(uc, UC_X86_REG_CR4) | cr4_bits, "CR4");
+    const std::uint64_t cr4 = cr4_bits | kCr4Smep | kCr4OsFxsr | kCr4OsXmmExcpt;
+    write_reg(uc, UC_X86_REG_CR4, read_reg(uc, UC_X86_REG_CR4) | cr4, "CR4");
+    if ((read_reg(uc, UC_X86_REG_CR4) & cr4) != cr4) throw KvaError("x86 boot: CR4 bits did not stick");
     write_reg(uc, UC_X86_REG_CR3, root, "CR3");
     write_reg(uc, UC_X86_REG_CR0, kCr0PagingOn, "CR0");
     if ((read_reg(uc, UC_X86_REG_CR0) & kCr0PagingOn) != kCr0PagingOn)
@@ -50,6 +82,8 @@ GuestIsa guest_isa(CpuMode mode, std::uint64_t root, std::uint64_t cr4_bits) {
     }
     return t;
   };
+  const x86_reg budget = is64 ? X86_REG_RBP : X86_REG_EBP;
+  isa.classify = [budget](const cs_insn& i) { return classify(i, budget); };
   return isa;
 }
 

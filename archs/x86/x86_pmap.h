@@ -1,7 +1,7 @@
 // The x86 pmap shared by amd64, i386 and i386-pae: real page tables in guest RAM (format given
-// by `Paging`), accesses run as guest code on the named vCPU's Unicorn engine, invlpg / CR3
-// reload for local invalidation and an IPI handler stub per target for shootdowns, after
-// FreeBSD's pmap_invalidate_range and smp_targeted_tlb_shootdown.
+// by `Paging`), accesses run as guest code on the named vCPU's Unicorn engine (the mechanics are
+// emu/EmulatedPmap's), invlpg / CR3 reload for local invalidation and an IPI handler stub per
+// target for shootdowns, after FreeBSD's pmap_invalidate_range and smp_targeted_tlb_shootdown.
 //
 // Architectural TLB model rules (Intel SDM vol. 3, 4.10):
 //  - an entry is created only by a successful walk, and a successful walk always sets A;
@@ -20,7 +20,7 @@
 #include "archs/x86/x86_cpu.h"
 #include "archs/x86/x86_page_tables.h"
 #include "core/pmap.h"
-#include "emu/machine.h"
+#include "emu/emulated_pmap.h"
 
 namespace kva::x86 {
 
@@ -40,7 +40,7 @@ struct Platform {
 };
 
 template <class Paging>
-class X86Pmap final : public Pmap {
+class X86Pmap final : public EmulatedPmap {
  public:
   X86Pmap(const MachineConfig& cfg, Platform platform);
 
@@ -56,24 +56,21 @@ class X86Pmap final : public Pmap {
   void clear_modified(vaddr_t va) override;
   std::string describe_walk(vaddr_t va) const override;
 
-  // For tests and benchmarks.
-  Machine& machine() { return *machine_; }
+  // For tests.
   PageTables<Paging>& tables() { return tables_; }
 
  protected:
   void do_invalidate_local(cpuid_t cpu, vaddr_t va, std::size_t npages) override;
   void do_shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va, std::size_t npages) override;
-  void do_load(cpuid_t cpu, vaddr_t va, std::span<std::uint8_t> out) override;
-  void do_store(cpuid_t cpu, vaddr_t va, std::span<const std::uint8_t> in) override;
   void model_fill_on_access(cpuid_t cpu, vaddr_t va, AccessType type) override;
 
  private:
   using Entry = typename Paging::Entry;
   paddr_t kernel_pte_slot(vaddr_t va) const;  // throws outside the pre-populated tables
   void update_leaf(vaddr_t va, void (*edit)(Entry&));
-  // Runs a stub and accounts for it; a guest trap becomes PageFault (or KvaError).
-  void run(cpuid_t cpu, const StubRoutine& r, std::initializer_list<std::uint64_t> args,
-           AccessType type);
+  // The firmware region, identity mapped and global; its data pages no-execute where the
+  // format has NX (emu/firmware.h says why).
+  void map_firmware();
   // Executes one invalidation request on `cpu`, already running in guest code; updates the
   // model and counters.
   void account_invalidation(cpuid_t cpu, bool full_flush, vaddr_t va, std::size_t npages);
@@ -82,9 +79,8 @@ class X86Pmap final : public Pmap {
 
   Platform platform_;
   PageTables<Paging> tables_;
-  std::unique_ptr<Machine> machine_;
-  StubRoutine copy_, invlrng_, invltlb_, ipi_handler_;
-  std::uint64_t tlb_generation_ = 0;  // smp_tlb_generation
+  const StubRoutine* invlrng_ = nullptr;
+  const StubRoutine* invltlb_ = nullptr;
   using RootEntries = std::array<Entry, Paging::kEntries[0]>;
   std::vector<RootEntries> pdpte_registers_;  // per CPU; PAE only (kTopLevelCachedAtCr3Load)
 };

@@ -16,12 +16,9 @@ inline std::string hex_string(std::uint64_t v) {
 
 template <class Paging>
 X86Pmap<Paging>::X86Pmap(const MachineConfig& cfg, Platform platform)
-    : Pmap(cfg, kRamBase), platform_(std::move(platform)), tables_(phys()) {
+    : EmulatedPmap(cfg, kRamBase), platform_(std::move(platform)), tables_(phys()) {
   PhysicalMemory& ram = phys();
-  // Firmware region: identity, global, skipping page 0 so a null pointer still faults.
-  FirmwareLayout fw{kFirmwareBase};
-  for (paddr_t pa = fw.base + PAGE_SIZE; pa < fw.end(); pa += PAGE_SIZE)
-    tables_.map_page(pa, pa, /*global=*/true);
+  map_firmware();
   // Direct map: all of physical memory up to the end of RAM, in global 2 MiB pages
   // (FreeBSD's create_pagetables builds the DMAP from PA 0 the same way).
   if (platform_.dmap_base) {
@@ -31,15 +28,31 @@ X86Pmap<Paging>::X86Pmap(const MachineConfig& cfg, Platform platform)
   }
   tables_.populate(platform_.kva.start, platform_.kva.end);
 
-  machine_ = std::make_unique<Machine>(guest_isa(platform_.mode, tables_.root(), platform_.cr4_bits),
-                                       *platform_.stubs, cfg, ram, kFirmwareBase);
-  copy_ = machine_->routine(kStubCopy);
-  invlrng_ = machine_->routine(kStubInvlrng);
-  invltlb_ = machine_->routine(kStubInvltlb);
-  ipi_handler_ = machine_->routine(kStubIpiHandler);
-  machine_->boot();
+  start_machine(guest_isa(platform_.mode, tables_.root(), platform_.cr4_bits), *platform_.stubs,
+                kFirmwareBase);
+  invlrng_ = &machine().routine(stub_abi::kInvalidateRange);
+  invltlb_ = &machine().routine(stub_abi::kInvalidateAll);
   if constexpr (Paging::kTopLevelCachedAtCr3Load)
     pdpte_registers_.assign(static_cast<std::size_t>(cfg.ncpus), tables_.root_entries());
+}
+
+template <class Paging>
+void X86Pmap<Paging>::map_firmware() {
+  // Identity, global, skipping page 0 so a null pointer still faults.
+  FirmwareLayout fw{kFirmwareBase};
+  for (paddr_t pa = fw.base + PAGE_SIZE; pa < fw.end(); pa += PAGE_SIZE) tables_.map_page(pa, pa, /*global=*/true);
+  // The data pages are user pages (U/S at every level that has it), so with CR4.SMEP the
+  // kernel cannot execute them: Unicorn then keeps the fast path for stores there
+  // (emu/firmware.h). This works on every format; plain i386 has no NX bit.
+  for (paddr_t pa = fw.data(); pa < fw.end(); pa += PAGE_SIZE) {
+    auto w = tables_.walk(pa);
+    for (int level = 0; level < w.depth; ++level) {
+      if (level == 0 && Paging::kTopLevelPresentOnly) continue;
+      Entry e = w.steps[level].entry;
+      e.set_user(true);
+      tables_.write(w.steps[level].slot, e);
+    }
+  }
 }
 
 template <class Paging>
@@ -119,19 +132,6 @@ std::string X86Pmap<Paging>::describe_walk(vaddr_t va) const {
 }
 
 template <class Paging>
-void X86Pmap<Paging>::run(cpuid_t cpu, const StubRoutine& r,
-                          std::initializer_list<std::uint64_t> args, AccessType type) {
-  RunResult res = machine_->run(cpu, r, std::span<const std::uint64_t>(args.begin(), args.size()));
-  stats().emu_calls += 1;
-  stats().guest_instructions += res.instructions;
-  if (!res.trap) return;
-  const Trap& t = *res.trap;
-  if (t.page_fault) throw PageFault(cpu, t.fault_va, type, describe_walk(t.fault_va));
-  throw KvaError(std::string(platform_.name) + " cpu" + std::to_string(cpu) + ": unexpected guest trap " +
-                 std::to_string(t.intno) + " in " + r.name);
-}
-
-template <class Paging>
 void X86Pmap<Paging>::account_invalidation(cpuid_t cpu, bool full_flush, vaddr_t va,
                                            std::size_t npages) {
   if (full_flush) {
@@ -149,9 +149,9 @@ template <class Paging>
 void X86Pmap<Paging>::do_invalidate_local(cpuid_t cpu, vaddr_t va, std::size_t npages) {
   bool full = npages >= kInvlpgThresholdPages;
   if (full)
-    run(cpu, invltlb_, {}, AccessType::Read);
+    run(cpu, *invltlb_, {});
   else
-    run(cpu, invlrng_, {trunc_page(va), npages}, AccessType::Read);
+    run(cpu, *invlrng_, {trunc_page(va), npages});
   account_invalidation(cpu, full, trunc_page(va), npages);
 }
 
@@ -160,39 +160,12 @@ void X86Pmap<Paging>::do_shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va
                                    std::size_t npages) {
   // smp_targeted_tlb_shootdown: publish the request, IPI each target, wait for its ack.
   bool full = npages >= kInvlpgThresholdPages;
-  IpiOp op = full ? IpiOp::Invltlb : IpiOp::Invlrng;
-  std::uint64_t gen = ++tlb_generation_;
+  auto op = full ? stub_abi::InvalOp::All : stub_abi::InvalOp::Range;
   targets.for_each([&](cpuid_t t) {
-    paddr_t mb = machine_->firmware().mailbox(t);
-    auto put = [&](std::size_t off, std::uint64_t v) { std::memcpy(machine_->firmware_ptr(mb + off, 8), &v, 8); };
-    put(MailboxOffsets::op, static_cast<std::uint64_t>(op));
-    put(MailboxOffsets::va, trunc_page(va));
-    put(MailboxOffsets::npages, npages);
-    put(MailboxOffsets::generation, gen);
     stats().ipis += 1;
-    run(t, ipi_handler_, {mb}, AccessType::Read);
-    std::uint64_t done = 0;
-    std::memcpy(&done, machine_->firmware_ptr(mb + MailboxOffsets::done, 8), 8);
-    if (platform_.mode == CpuMode::Protected32) done &= 0xffffffffu, gen &= 0xffffffffu;
-    if (done != gen)
-      throw KvaError(std::string(platform_.name) + ": cpu" + std::to_string(t) +
-                     " did not acknowledge shootdown generation " + std::to_string(gen));
+    run_shootdown_handler(t, op, va, npages);
     account_invalidation(t, full, trunc_page(va), npages);
   });
-}
-
-template <class Paging>
-void X86Pmap<Paging>::do_load(cpuid_t cpu, vaddr_t va, std::span<std::uint8_t> out) {
-  paddr_t scratch = machine_->firmware().scratch(cpu);  // identity mapped: VA == PA
-  run(cpu, copy_, {scratch, va, out.size()}, AccessType::Read);
-  std::memcpy(out.data(), machine_->firmware_ptr(scratch, out.size()), out.size());
-}
-
-template <class Paging>
-void X86Pmap<Paging>::do_store(cpuid_t cpu, vaddr_t va, std::span<const std::uint8_t> in) {
-  paddr_t scratch = machine_->firmware().scratch(cpu);
-  std::memcpy(machine_->firmware_ptr(scratch, in.size()), in.data(), in.size());
-  run(cpu, copy_, {va, scratch, in.size()}, AccessType::Write);
 }
 
 template <class Paging>

@@ -19,7 +19,7 @@ const ArchInfo& arch_by_name(const std::string& name) {
                               names_of(arch_registry(), [](const ArchInfo& a) { return a.name; }));
 }
 
-Machine::Machine(const MachineOptions& opts) : arch_(&arch_by_name(opts.arch)), sched_(opts.seed) {
+Machine::Machine(const MachineOptions& opts) : arch_(&arch_by_name(opts.arch)) {
   if (opts.ncpus < 1 || opts.ncpus > MAXCPU)
     throw std::invalid_argument("cpus must be between 1 and " + std::to_string(MAXCPU) +
                                 ", got " + std::to_string(opts.ncpus));
@@ -30,9 +30,11 @@ Machine::Machine(const MachineOptions& opts) : arch_(&arch_by_name(opts.arch)), 
   // While constructing, whatever the arch or the sf_buf subsystem refuses is a bad argument
   // (e.g. more RAM than the paging format reaches, more sf_bufs than the KVA holds).
   try {
-    pmap_ = arch_->create(MachineConfig{opts.ncpus, opts.mem_bytes, opts.trace ? &trace_ : nullptr});
-    kva_arena_ = std::make_unique<KvaArena>(pmap_->kva_space());
-    sfb_ = std::make_unique<SfBufSubsystem>(*pmap_, sched_, SfBufConfig{opts.nsfbufs}, *kva_arena_);
+    KernelConfig kcfg;
+    kcfg.nsfbufs = opts.nsfbufs;
+    kcfg.seed = opts.seed;
+    kernel_ = std::make_unique<Kernel>(
+        arch_->create(MachineConfig{opts.ncpus, opts.mem_bytes, opts.trace ? &trace_ : nullptr}), kcfg);
   } catch (const KvaError& e) {
     throw std::invalid_argument(opts.arch + ": " + e.what());
   }
@@ -40,9 +42,9 @@ Machine::Machine(const MachineOptions& opts) : arch_(&arch_by_name(opts.arch)), 
 }
 
 cpuid_t Machine::cpu(int c) const {
-  if (c < 0 || c >= pmap_->ncpus())
+  if (c < 0 || c >= pmap().ncpus())
     throw std::invalid_argument("cpu " + std::to_string(c) + " does not exist (this machine has " +
-                                std::to_string(pmap_->ncpus()) + " cpus)");
+                                std::to_string(pmap().ncpus()) + " cpus)");
   return c;
 }
 
@@ -79,31 +81,27 @@ void Machine::inject(const std::string& fault_name) {
     throw std::invalid_argument(
         "unknown fault '" + fault_name + "'; valid faults: " +
         names_of(fault_registry(), [](const FaultInfo& i) { return i.name; }));
-  pmap_->faults().enable(*f);
+  kernel_->faults().enable(*f);
 }
 
 std::vector<std::string> Machine::enabled_faults() const {
   std::vector<std::string> names;
   for (const FaultInfo& i : fault_registry())
-    if (pmap_->faults().enabled(i.fault)) names.emplace_back(i.name);
+    if (kernel_->faults().enabled(i.fault)) names.emplace_back(i.name);
   return names;
 }
 
 vaddr_t Machine::kva_alloc(std::size_t npages) {
   if (npages == 0) throw std::invalid_argument("kva_alloc: npages must be positive");
-  const std::optional<vaddr_t> va = kva_arena_->alloc(npages * PAGE_SIZE);
-  if (!va)
-    throw KvaError("kva_alloc: no hole of " + std::to_string(npages) + " pages left in kva_space (" +
-                   std::to_string(kva_arena_->free_bytes() / PAGE_SIZE) + " pages free)");
-  return *va;
+  return kernel_->kva_alloc(npages);
 }
 
-void Machine::kva_free(vaddr_t va, std::size_t npages) { kva_arena_->free(va, npages * PAGE_SIZE); }
+void Machine::kva_free(vaddr_t va, std::size_t npages) { kernel_->kva_free(va, npages); }
 
-PageHandle Machine::page_alloc() { return handle(pmap_->phys().vm_page_alloc()); }
+PageHandle Machine::page_alloc() { return handle(pmap().phys().vm_page_alloc()); }
 
 ThreadHandle Machine::thread_create(const std::string& name, int c, bool pinned) {
-  return handle(&sched_.thread_create(name, cpu(c), pinned));
+  return handle(&sched().thread_create(name, cpu(c), pinned));
 }
 
 std::string Machine::take_trace() {

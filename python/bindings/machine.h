@@ -1,5 +1,5 @@
-// The object behind kvabench.Machine: one arch's Pmap (from the registry), a Scheduler and an
-// SfBufSubsystem, plus the handles Python holds into it. Free of pybind11 so that argument
+// The object behind kvabench.Machine: a kva::Kernel booted on one arch's Pmap (from the
+// registry), plus the handles Python holds into it. Free of pybind11 so that argument
 // checks stay plain C++: bad arguments throw std::invalid_argument (Python ValueError), misuse
 // of a kernel interface throws kva::KvaError as the core does.
 //
@@ -13,9 +13,7 @@
 #include <vector>
 
 #include "archs/registry.h"
-#include "core/kva_arena.h"
-#include "core/sched.h"
-#include "core/sf_buf.h"
+#include "core/kernel.h"
 
 namespace kva::pyapi {
 
@@ -64,11 +62,12 @@ class Machine : public std::enable_shared_from_this<Machine> {
   Machine& operator=(const Machine&) = delete;
 
   const ArchInfo& arch() const { return *arch_; }
-  Pmap& pmap() { return *pmap_; }
-  Scheduler& sched() { return sched_; }
-  SfBufSubsystem& sfb() { return *sfb_; }
-  // KVA for raw kenter/qenter experiments, from the arena the sf_buf pool is carved out of, so
-  // the two never overlap.
+  Kernel& kernel() { return *kernel_; }
+  Pmap& pmap() { return kernel_->pmap(); }
+  const Pmap& pmap() const { return kernel_->pmap(); }
+  Scheduler& sched() { return kernel_->sched(); }
+  SfBufSubsystem& sfb() { return kernel_->sfbufs(); }
+  // KVA for raw kenter/qenter experiments (Kernel::kva_alloc: never overlaps the sf_buf pool).
   vaddr_t kva_alloc(std::size_t npages);
   void kva_free(vaddr_t va, std::size_t npages);
 
@@ -91,11 +90,8 @@ class Machine : public std::enable_shared_from_this<Machine> {
 
  private:
   const ArchInfo* arch_;
-  std::ostringstream trace_;  // declared before pmap_: the pmap writes into it until destroyed
-  std::unique_ptr<Pmap> pmap_;
-  Scheduler sched_;
-  std::unique_ptr<KvaArena> kva_arena_;  // shared by the sf_buf pool and kva_alloc()
-  std::unique_ptr<SfBufSubsystem> sfb_;
+  std::ostringstream trace_;  // declared before kernel_: its pmap writes here until destroyed
+  std::unique_ptr<Kernel> kernel_;
 };
 
 const ArchInfo& arch_by_name(const std::string& name);  // std::invalid_argument listing names

@@ -9,19 +9,19 @@ void bind_pmap_ops(MachineClass& cls) {
           "Reserve npages of KVA (never overlapping the sf_buf pool) for kenter/qenter.");
   cls.def("kva_free", &Machine::kva_free, py::arg("va"), py::arg("npages") = 1);
   cls.def("kenter", [](Machine& self, vaddr_t va, const PageOrPa& page) {
-    self.pmap().kenter(va, pa_of(self, page));
+    self.kernel().kenter(va, pa_of(self, page));
   }, py::arg("va"), py::arg("page"),
      "pmap_kenter: map va to a Page (or physical address). No TLB maintenance.");
-  cls.def("kremove", [](Machine& self, vaddr_t va) { self.pmap().kremove(va); }, py::arg("va"),
+  cls.def("kremove", [](Machine& self, vaddr_t va) { self.kernel().kremove(va); }, py::arg("va"),
           "pmap_kremove: unmap va. No TLB maintenance.");
   cls.def("qenter", [](Machine& self, int cpu, vaddr_t va, const std::vector<PageOrPa>& pages) {
     std::vector<paddr_t> pas;
     for (const PageOrPa& p : pages) pas.push_back(pa_of(self, p));
-    self.pmap().qenter(self.cpu(cpu), va, pas);
+    self.kernel().qenter(self.cpu(cpu), va, pas);
   }, py::arg("cpu"), py::arg("va"), py::arg("pages"),
      "pmap_qenter from cpu: map consecutive pages, invalidating everywhere if a valid PTE was replaced.");
   cls.def("qremove", [](Machine& self, int cpu, vaddr_t va, std::size_t count) {
-    self.pmap().qremove(self.cpu(cpu), va, count);
+    self.kernel().qremove(self.cpu(cpu), va, count);
   }, py::arg("cpu"), py::arg("va"), py::arg("count"),
      "pmap_qremove from cpu: unmap count pages and invalidate them on every CPU.");
   cls.def("clear_accessed", [](Machine& self, vaddr_t va) { self.pmap().clear_accessed(va); },

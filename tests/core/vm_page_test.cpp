@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdint>
+#include <fstream>
 #include <vector>
 
 #include "core/vm_page.h"
@@ -86,6 +89,50 @@ TEST(PhysicalMemory, WiringCountsAndProtectsFromFree) {
   EXPECT_THROW(phys.vm_page_unwire(m), KvaError);
   phys.vm_page_free(m);
   EXPECT_THROW(phys.vm_page_wire(m), KvaError);  // not allocated any more
+}
+
+TEST(PhysicalMemory, MappedOrBusyPagesAreNotFreed) {
+  PhysicalMemory phys(0, 2 * PAGE_SIZE);
+  vm_page* m = phys.vm_page_alloc();
+  m->kmap_count = 1;  // as the buffer cache or a raw reservation records a mapping
+  EXPECT_THROW(phys.vm_page_free(m), KvaError);
+  m->kmap_count = 0;
+  m->busy = true;
+  EXPECT_THROW(phys.vm_page_free(m), KvaError);
+  m->busy = false;
+  EXPECT_NO_THROW(phys.vm_page_free(m));
+}
+
+std::uint64_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Guest RAM is an anonymous mapping zero-filled by the kernel on first touch, and vm_page_alloc
+// writes only pages that are not zero: allocating all of a large RAM costs next to nothing.
+TEST(PhysicalMemory, AllocatingUntouchedRamCostsNoHostMemory) {
+  constexpr std::size_t kRam = 64u << 20;
+  const std::uint64_t before = resident_bytes();
+  PhysicalMemory phys(0, kRam);
+  while (phys.free_count()) phys.vm_page_alloc();
+  EXPECT_LT(resident_bytes() - before, kRam / 8);
+  std::uint8_t probe = 1;
+  phys.read(kRam - 1, &probe, 1);
+  EXPECT_EQ(probe, 0);
+}
+
+// A page someone wrote without allocating it (a stale mapping, the direct map) still comes back
+// zeroed: zero is checked, not assumed.
+TEST(PhysicalMemory, AllocZeroesAPageWrittenBeforeItsFirstAllocation) {
+  PhysicalMemory phys(0, PAGE_SIZE);
+  const std::uint8_t junk[2] = {0xAB, 0xCD};
+  phys.write(PAGE_SIZE - 2, junk, 2);
+  vm_page* m = phys.vm_page_alloc();
+  std::vector<std::uint8_t> out(PAGE_SIZE, 0xFF);
+  phys.read(m->phys_addr, out.data(), out.size());
+  EXPECT_EQ(out, std::vector<std::uint8_t>(PAGE_SIZE, 0));
 }
 
 }  // namespace

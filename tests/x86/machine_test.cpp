@@ -1,5 +1,6 @@
-// The arch-agnostic emu::Machine on an i386 engine with paging off: runaway guest code is
-// stopped instead of hanging, and a non-page-fault trap is returned and survivable.
+// The arch-agnostic emu::Machine on an i386 engine with paging off, in both execution modes:
+// runaway guest code is stopped by the instruction budget instead of hanging, traps are
+// returned and survivable, and retired instructions are counted exactly.
 #include <unicorn/x86.h>
 
 #include "archs/x86/x86_cpu.h"
@@ -9,25 +10,43 @@
 namespace kva::test {
 namespace {
 
-// spin: jmp spin | trap: int3 | ok: nop | bad: ud2   (each followed by its _done label)
-constexpr unsigned char kText[] = {0xeb, 0xfe, 0x90, 0xcc, 0x90, 0x90, 0x90, 0x0f, 0x0b, 0x90};
-constexpr StubSymbol kSymbols[] = {{"spin", 0}, {"spin_done", 2}, {"trap", 3}, {"trap_done", 4},
-                                   {"ok", 5},   {"ok_done", 6},   {"bad", 7},  {"bad_done", 9}};
-constexpr StubImage kImage{kText, kSymbols};
+// Hand-assembled i386, following emu/guest_isa.h (sub $N,%ebp charges; hlt at _done):
+//  0 ok:    sub $1,%ebp | nop                 | 4 ok_done: hlt
+//  5 spin:  sub $21,%ebp | js budget | 20 x nop | jmp spin   | 32 spin_done: hlt
+// 33 trap:  sub $1,%ebp | int3                | 37 trap_done: hlt
+// 38 bad:   sub $1,%ebp | ud2                 | 43 bad_done: hlt
+// 44 kva_budget_exhausted: hlt
+std::vector<unsigned char> text() {
+  std::vector<unsigned char> t = {0x83, 0xed, 0x01, 0x90, 0xf4,                    // ok
+                                  0x83, 0xed, 0x15, 0x78, 44 - 10};                // spin: charge, js
+  t.insert(t.end(), 20, 0x90);
+  t.insert(t.end(), {0xeb, static_cast<unsigned char>(5 - 32), 0xf4,               // jmp spin; hlt
+                     0x83, 0xed, 0x01, 0xcc, 0xf4,                                 // trap
+                     0x83, 0xed, 0x01, 0x0f, 0x0b, 0xf4,                           // bad
+                     0xf4});                                                       // budget trap
+  return t;
+}
+const std::vector<unsigned char> kText = text();
+constexpr StubSymbol kSymbols[] = {{"ok", 0},    {"ok_done", 4},    {"spin", 5},  {"spin_done", 32},
+                                   {"trap", 33}, {"trap_done", 37}, {"bad", 38},  {"bad_done", 43},
+                                   {"kva_budget_exhausted", 44}};
+const StubImage kImage{kText, kSymbols};
 
 struct FlatMachine {
-  FlatMachine() : ram(1u << 20, 1u << 20) {
+  explicit FlatMachine(ExecMode mode) : ram(1u << 20, 1u << 20) {
     GuestIsa isa = x86::guest_isa(x86::CpuMode::Protected32, 0, 0);
     isa.boot_cpu = [](uc_engine*, cpuid_t) {};  // paging stays off: VA == PA
-    machine = std::make_unique<Machine>(isa, kImage, MachineConfig{2, 1u << 20, nullptr}, ram, 0);
+    machine = std::make_unique<Machine>(isa, kImage, MachineConfig{2, 1u << 20, nullptr, mode}, ram, 0);
     machine->boot();
   }
   PhysicalMemory ram;
   std::unique_ptr<Machine> machine;
 };
 
-TEST(Machine, RunawayGuestCodeIsStoppedNotHung) {
-  FlatMachine f;
+class MachineTest : public testing::TestWithParam<ExecMode> {};
+
+TEST_P(MachineTest, RunawayGuestCodeIsStoppedNotHung) {
+  FlatMachine f(GetParam());
   try {
     f.machine->run(1, f.machine->routine("spin"), {});
     FAIL() << "an endless loop returned";
@@ -36,30 +55,32 @@ TEST(Machine, RunawayGuestCodeIsStoppedNotHung) {
   }
   RunResult r = f.machine->run(1, f.machine->routine("ok"), {});
   EXPECT_FALSE(r.trap);
-  EXPECT_EQ(r.instructions, 1u);
+  EXPECT_EQ(r.instructions, 1u) << "the nop; not the charge, not the hlt";
 }
 
-TEST(Machine, TrapsAreReportedAndTheEngineKeepsWorking) {
-  FlatMachine f;
+TEST_P(MachineTest, TrapsAreReportedAndTheEngineKeepsWorking) {
+  FlatMachine f(GetParam());
   for (int i = 0; i < 3; ++i) {
     RunResult r = f.machine->run(0, f.machine->routine("trap"), {});
     ASSERT_TRUE(r.trap);
     EXPECT_EQ(r.trap->intno, 3u);  // #BP
     EXPECT_FALSE(r.trap->page_fault);
+    EXPECT_EQ(r.instructions, 1u) << "int3 completes before its trap is taken";
   }
   EXPECT_FALSE(f.machine->run(0, f.machine->routine("ok"), {}).trap);
   EXPECT_EQ(f.machine->emu_calls(), 4u);
+  EXPECT_EQ(f.machine->guest_instructions(), 4u);
 }
 
 // QEMU reports an invalid opcode as an emulator error, not a trap: it becomes KvaError.
-TEST(Machine, InvalidInstructionIsAnErrorAndTheEngineKeepsWorking) {
-  FlatMachine f;
+TEST_P(MachineTest, InvalidInstructionIsAnErrorAndTheEngineKeepsWorking) {
+  FlatMachine f(GetParam());
   EXPECT_THROW(f.machine->run(0, f.machine->routine("bad"), {}), KvaError);
   EXPECT_FALSE(f.machine->run(0, f.machine->routine("ok"), {}).trap);
 }
 
-TEST(Machine, RejectsMissingSymbolsAndBadConfigs) {
-  FlatMachine f;
+TEST_P(MachineTest, RejectsMissingSymbolsAndBadConfigs) {
+  FlatMachine f(GetParam());
   EXPECT_THROW(f.machine->routine("nope"), KvaError);
   EXPECT_THROW(f.machine->firmware_ptr(FirmwareLayout::kSize), KvaError);
   GuestIsa isa = x86::guest_isa(x86::CpuMode::Protected32, 0, 0);
@@ -67,6 +88,9 @@ TEST(Machine, RejectsMissingSymbolsAndBadConfigs) {
   EXPECT_THROW(Machine(isa, kImage, MachineConfig{1, 1u << 20, nullptr}, f.ram, 1u << 20), KvaError)
       << "firmware overlapping RAM";
 }
+
+INSTANTIATE_TEST_SUITE_P(Modes, MachineTest, testing::Values(ExecMode::Fast, ExecMode::Reference),
+                         [](const testing::TestParamInfo<ExecMode>& i) { return std::string(to_string(i.param)); });
 
 }  // namespace
 }  // namespace kva::test

@@ -1,0 +1,75 @@
+// The simulated kernel of one run, assembled once: the pmap (built by the front end from the
+// arch registry, since core never names an arch), the scheduler, the KVA arena every consumer
+// carves from (sf_buf pool, raw reservations), and the subsystems over them.
+//
+// Both front ends (the YAML runner and the Python Machine) hold one Kernel and assemble nothing
+// themselves, so a testcase and a notebook see the same machine for the same configuration.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+
+#include "core/kva_arena.h"
+#include "core/pmap.h"
+#include "core/sched.h"
+#include "core/sf_buf.h"
+
+namespace kva {
+
+struct KernelConfig {
+  int nsfbufs = 64;         // sf_buf pool slots (pool mode only)
+  std::uint64_t seed = 1;   // scheduler seed
+  FaultSet faults;          // fault-injection switches, applied to the pmap's FaultSet
+};
+
+class Kernel {
+ public:
+  // Takes the pmap the front end created from the registry. Throws KvaError when the
+  // configuration does not fit the machine (e.g. more sf_bufs than kva_space holds).
+  Kernel(std::unique_ptr<Pmap> pmap, const KernelConfig& cfg);
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  const KernelConfig& config() const { return cfg_; }
+  Pmap& pmap() { return *pmap_; }
+  const Pmap& pmap() const { return *pmap_; }
+  PhysicalMemory& phys() { return pmap_->phys(); }
+  Scheduler& sched() { return sched_; }
+  SfBufSubsystem& sfbufs() { return *sfbufs_; }
+  const SfBufSubsystem& sfbufs() const { return *sfbufs_; }
+  FaultSet& faults() { return pmap_->faults(); }
+  const FaultSet& faults() const { return pmap_->faults(); }
+
+  // --- raw KVA reservations (the runner's kva_reserve, Python's kva_alloc): one policy for
+  // both, first fit in the arena the sf_buf pool was carved from, so they never overlap.
+  vaddr_t kva_alloc(std::size_t npages);   // KvaError when no hole is large enough
+  void kva_free(vaddr_t va, std::size_t npages);  // KvaError unless exactly a reservation
+  std::size_t kva_free_pages() const { return arena_.free_bytes() / PAGE_SIZE; }
+  KvaArena& kva_arena() { return arena_; }
+
+  // --- pmap(9) on any kernel VA, with the bookkeeping the page allocator needs: mappings made
+  // here inside a raw reservation count as kernel mappings of the page (vm_page::kmap_count),
+  // so vm_page_free refuses the page until they are removed. Elsewhere (e.g. an sf_buf slot)
+  // the call goes straight to the pmap: that mapping belongs to its subsystem.
+  void kenter(vaddr_t va, paddr_t pa);
+  void kremove(vaddr_t va);
+  void qenter(cpuid_t cpu, vaddr_t va, std::span<const paddr_t> pas);
+  void qremove(cpuid_t cpu, vaddr_t va, std::size_t count);
+
+ private:
+  bool in_raw_reservation(vaddr_t va) const;
+  void track_unmap(vaddr_t va);
+  void track_map(vaddr_t va, paddr_t pa);
+
+  KernelConfig cfg_;
+  std::unique_ptr<Pmap> pmap_;
+  Scheduler sched_;
+  KvaArena arena_;
+  std::unique_ptr<SfBufSubsystem> sfbufs_;
+  std::map<vaddr_t, std::size_t> raw_;       // reservation start -> pages
+  std::map<vaddr_t, vm_page*> raw_mapped_;   // page VA in a reservation -> page it maps
+};
+
+}  // namespace kva
