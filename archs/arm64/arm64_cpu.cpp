@@ -18,6 +18,9 @@ namespace {
 constexpr uc_arm64_cp_reg kScrEl3Reg{1, 1, 3, 6, 0, 0};
 constexpr uc_arm64_cp_reg kHcrEl2Reg{1, 1, 3, 4, 0, 0};
 constexpr uc_arm64_cp_reg kSctlrEl1Reg{1, 0, 3, 0, 0, 0};
+// The instruction budget (emu/guest_isa.h, rule 3): x28, which no stub uses otherwise.
+constexpr int kBudgetRegUc = UC_ARM64_REG_X28;
+constexpr unsigned kBudgetRegCs = ARM64_REG_X28;
 
 void write_cp(uc_engine* uc, uc_arm64_cp_reg r, std::uint64_t v, const char* what) {
   r.val = v;
@@ -34,6 +37,36 @@ std::uint64_t read_reg(uc_engine* uc, int reg) {
   std::uint64_t v = 0;
   uc_reg_read(uc, reg, &v);
   return v;
+}
+
+bool in_group(const cs_insn& i, std::uint8_t group) {
+  for (std::uint8_t k = 0; k < i.detail->groups_count; ++k)
+    if (i.detail->groups[k] == group) return true;
+  return false;
+}
+
+// Rules 1-3 of emu/guest_isa.h on arm64: `wfi` halts, `sub x28, x28, #N` charges, and the
+// branches are b, b.cond, cbz/cbnz, tbz/tbnz (direct), br/blr/ret (not allowed).
+InsnRole classify(const cs_insn& i) {
+  InsnRole r;
+  const cs_arm64& a = i.detail->arm64;
+  if (i.id == ARM64_INS_WFI) {
+    r.kind = InsnRole::Halt;
+  } else if (i.id == ARM64_INS_SUB && a.op_count == 3 && a.operands[0].type == ARM64_OP_REG &&
+             a.operands[0].reg == kBudgetRegCs && a.operands[1].type == ARM64_OP_REG &&
+             a.operands[1].reg == kBudgetRegCs && a.operands[2].type == ARM64_OP_IMM &&
+             a.operands[2].shift.type == ARM64_SFT_INVALID) {
+    r.kind = InsnRole::Charge;
+    r.charge = static_cast<std::uint64_t>(a.operands[2].imm);
+  } else if (in_group(i, CS_GRP_JUMP) || in_group(i, CS_GRP_CALL) || in_group(i, CS_GRP_RET)) {
+    r.kind = InsnRole::Branch;
+    r.call_or_return = !in_group(i, CS_GRP_JUMP);
+    r.conditional = !(i.id == ARM64_INS_B && (a.cc == ARM64_CC_INVALID || a.cc == ARM64_CC_AL)) &&
+                    i.id != ARM64_INS_BR;
+    for (std::uint8_t k = 0; k < a.op_count; ++k)  // the target is the last immediate (tbz: bit, target)
+      if (a.operands[k].type == ARM64_OP_IMM) r.target = static_cast<std::uint64_t>(a.operands[k].imm);
+  }
+  return r;
 }
 
 }  // namespace
@@ -58,6 +91,9 @@ GuestIsa guest_isa(const BootParams& boot) {
   isa.pc_reg = UC_ARM64_REG_PC;
   isa.sp_reg = UC_ARM64_REG_SP;
   isa.arg_regs = {UC_ARM64_REG_X0, UC_ARM64_REG_X1, UC_ARM64_REG_X2, UC_ARM64_REG_X3, UC_ARM64_REG_X4};
+  isa.budget_reg = kBudgetRegUc;
+  isa.word_bytes = 8;
+  isa.halt_bytes = 4;  // wfi
   isa.boot_cpu = [boot](uc_engine* uc, cpuid_t cpu) {
     write_cp(uc, kScrEl3Reg, kScrEl3, "SCR_EL3");
     write_cp(uc, kHcrEl2Reg, kHcrEl2, "HCR_EL2");
@@ -65,9 +101,11 @@ GuestIsa guest_isa(const BootParams& boot) {
     for (int i = 0; i < 5; ++i)
       if (uc_reg_write(uc, UC_ARM64_REG_X0 + i, &args[i]) != UC_ERR_OK)
         throw KvaError("arm64 boot: cannot write boot stub arguments");
+    // The halt ends the run when the machine uses Unicorn's exit list (fast mode); otherwise
+    // uc_emu_start stops before it.
     uc_err err = uc_emu_start(uc, boot.boot_entry, boot.boot_done, 0, 0);
     std::uint64_t pc = read_reg(uc, UC_ARM64_REG_PC);
-    if (err != UC_ERR_OK || pc != boot.boot_done)
+    if (err != UC_ERR_OK || (pc != boot.boot_done && pc != boot.boot_done + 4))
       throw KvaError("arm64 boot: cpu" + std::to_string(cpu) + " did not finish kva_boot (" +
                      uc_strerror(err) + ")");
     if ((read_cp(uc, kSctlrEl1Reg) & kSctlrM) == 0)
@@ -89,6 +127,7 @@ GuestIsa guest_isa(const BootParams& boot) {
     }
     return t;
   };
+  isa.classify = classify;
   return isa;
 }
 

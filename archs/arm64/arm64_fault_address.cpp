@@ -56,9 +56,10 @@ std::optional<std::uint64_t> FaultAddressDecoder::accessed_address(uc_engine* uc
     if (!base) return std::nullopt;
     // Register-offset forms are not used by the stubs: no address rather than a wrong one.
     if (op.mem.index != ARM64_REG_INVALID) return std::nullopt;
-    // Pre-index and immediate-offset forms carry the offset as disp; post-index forms access
-    // the base itself (the increment is applied only when the access completes).
-    std::uint64_t va = *base + static_cast<std::int64_t>(op.mem.disp);
+    // Immediate-offset and pre-index forms access base + disp; post-index forms access the
+    // base itself (the increment applies only when the access completes).
+    const bool post_index = a.writeback && a.post_index;
+    std::uint64_t va = *base + (post_index ? 0 : static_cast<std::int64_t>(op.mem.disp));
     return va;
   }
   return std::nullopt;

@@ -13,15 +13,15 @@ Descriptor kernel_leaf(int level, paddr_t pa) {
   return d;
 }
 
-Descriptor firmware_leaf(paddr_t pa) {
+Descriptor firmware_leaf(const FirmwareLayout& fw, paddr_t pa) {
   Descriptor d = kernel_leaf(kLeafLevel, pa);
-  d.set_privileged_execute_never(false);
+  d.set_privileged_execute_never(pa >= fw.data());
   return d;
 }
 
 void build_kernel_tables(PageTables& tables, const PhysicalMemory& ram, const FirmwareLayout& fw) {
   for (paddr_t pa = fw.base + PAGE_SIZE; pa < fw.end(); pa += PAGE_SIZE)
-    tables.map(pa, kLeafLevel, firmware_leaf(pa));
+    tables.map(pa, kLeafLevel, firmware_leaf(fw, pa));
   // The direct map: the largest block whose alignment and size fit, at each step.
   const paddr_t end = ram.base() + ram.size();
   for (paddr_t pa = ram.base(); pa < end;) {

@@ -2,7 +2,7 @@
 // on QEMU's "virt" board, and the kernel translation tables built from it.
 //  - Physical: the firmware region (emu/firmware.h) at 0, guest RAM at 1 GiB (virt's RAM base).
 //  - TTBR0 (lower half): the firmware region, identity mapped (VA == PA) so host and guest
-//    agree on stub, mailbox and scratch addresses; page 0 left unmapped.
+//    agree on stub, mailbox and scratch addresses; page 0 left unmapped; only code executable.
 //  - TTBR1 (upper half): the direct map of RAM at DMAP_MIN_ADDRESS in the largest blocks that
 //    fit (L1 1 GiB, L2 2 MiB, L3 pages at unaligned edges, like pmap_bootstrap_dmap), and the
 //    KVA at VM_MIN_KERNEL_ADDRESS with its level-3 tables pre-populated.
@@ -28,8 +28,9 @@ inline constexpr vaddr_t phys_to_dmap(paddr_t pa) { return pa - kDmapPhysBase + 
 // FreeBSD's kernel leaf attributes (pmap_kenter, pmap_qenter, the DMAP): ATTR_DEFAULT (AF, inner
 // shareable), AP read/write at EL1 only, execute-never at both ELs, write-back memory, global.
 Descriptor kernel_leaf(int level, paddr_t pa);
-// The firmware region's leaves: as kernel_leaf but executable at EL1 (the stubs run there).
-Descriptor firmware_leaf(paddr_t pa);
+// The firmware region's leaves: as kernel_leaf, and executable at EL1 below fw.data() (the stub
+// code). The data part stays PXN, which keeps Unicorn's stores there on its fast path.
+Descriptor firmware_leaf(const FirmwareLayout& fw, paddr_t pa);
 
 // Builds the TTBR0 and TTBR1 tables described above.
 void build_kernel_tables(PageTables& tables, const PhysicalMemory& ram, const FirmwareLayout& fw);

@@ -16,20 +16,21 @@
 namespace kva::test {
 
 struct Arm64Board {
-  explicit Arm64Board(int ncpus = 2, std::size_t mem = 8u << 20, std::ostream* trace = nullptr)
+  explicit Arm64Board(int ncpus = 2, std::size_t mem = 8u << 20, std::ostream* trace = nullptr,
+                      ExecMode mode = ExecMode::Fast)
       : ram(arm64::kRamBase, mem), tables(ram) {
     FirmwareLayout fw{arm64::kFirmwareBase};
     arm64::build_kernel_tables(tables, ram, fw);
     auto boot = arm64::boot_params(stubs::arm64_stubs, fw, arm64::ttbr(tables.ttbr0_root(), 0),
                                    arm64::ttbr(tables.ttbr1_root(), 0));
     machine = std::make_unique<Machine>(arm64::guest_isa(boot), stubs::arm64_stubs,
-                                        MachineConfig{ncpus, mem, trace}, ram, arm64::kFirmwareBase);
+                                        MachineConfig{ncpus, mem, trace, mode}, ram, arm64::kFirmwareBase);
     machine->boot();
   }
 
   // Copies n bytes at va into cpu's scratch page with guest loads; returns the trap, if any.
   RunResult load(cpuid_t cpu, vaddr_t va, std::size_t n, std::vector<std::uint8_t>* out = nullptr) {
-    paddr_t scratch = machine->firmware().scratch(cpu);
+    paddr_t scratch = machine->firmware().scratch_for(cpu, va);
     std::uint64_t args[] = {scratch, va, n};
     RunResult r = machine->run(cpu, machine->routine(arm64::kStubCopy), args);
     if (out && !r.trap) out->assign(machine->firmware_ptr(scratch, n), machine->firmware_ptr(scratch, n) + n);
@@ -42,7 +43,7 @@ struct Arm64Board {
     return v;
   }
   RunResult store(cpuid_t cpu, vaddr_t va, const std::vector<std::uint8_t>& data) {
-    paddr_t scratch = machine->firmware().scratch(cpu);
+    paddr_t scratch = machine->firmware().scratch_for(cpu, va);
     std::memcpy(machine->firmware_ptr(scratch, data.size()), data.data(), data.size());
     std::uint64_t args[] = {va, scratch, data.size()};
     return machine->run(cpu, machine->routine(arm64::kStubCopy), args);

@@ -80,7 +80,10 @@ TEST(Arm64Descriptor, KernelLeafHasFreeBsdAttributes) {
   EXPECT_TRUE(d.privileged_execute_never());
   EXPECT_TRUE(d.unprivileged_execute_never());
   EXPECT_EQ(d.attr_index(), 2u) << "VM_MEMATTR_WRITE_BACK";
-  EXPECT_FALSE(arm64::firmware_leaf(0x2000).privileged_execute_never()) << "stubs execute there";
+  const FirmwareLayout fw{arm64::kFirmwareBase};
+  EXPECT_FALSE(arm64::firmware_leaf(fw, fw.code()).privileged_execute_never()) << "stubs execute there";
+  EXPECT_TRUE(arm64::firmware_leaf(fw, fw.scratch(0)).privileged_execute_never())
+      << "scratch stays off Unicorn's code-write slow path";
   std::string s = d.describe(3);
   for (const char* part : {"PAGE", "AttrIndx=2", "AP=RW-EL1", "SH=IS", "AF", "PXN", "UXN"})
     EXPECT_NE(s.find(part), std::string::npos) << s;
