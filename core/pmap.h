@@ -35,6 +35,11 @@ struct MachineConfig {
   std::size_t mem_bytes = 16u << 20;        // guest RAM
   std::ostream* trace = nullptr;            // per-vCPU disassembled guest trace when set
   ExecMode exec_mode = ExecMode::Fast;      // emulated archs only; same results either way
+  // Where the ISA requires break-before-make (capabilities().requires_break_before_make), the
+  // pmap breaks a valid entry before replacing it in kenter, kenter_large and qenter: entry
+  // invalid -> broadcast invalidation (DSB, TLBI, DSB) -> new entry. FreeBSD does not (its
+  // kernel pmaps store over valid entries and invalidate afterwards): the default.
+  bool break_before_make = false;
 };
 
 class Pmap {
@@ -61,7 +66,8 @@ class Pmap {
   // Kernel VA beyond kernel_vm_end: no page tables until growkernel() or kenter_large().
   virtual VaRange growable_kva() const { return {}; }
 
-  // --- table writes, no TLB maintenance (pmap_kenter / pmap_kremove semantics)
+  // --- table writes, no TLB maintenance (pmap_kenter / pmap_kremove semantics), except the
+  // break of MachineConfig::break_before_make, issued from CPU 0 (kenter names no CPU).
   void kenter(vaddr_t va, paddr_t pa, const KenterAttrs& attrs = {});
   void kremove(vaddr_t va);  // clears the leaf that maps va, whatever its size
   // One large page of `size` bytes (capabilities().large_page_sizes); va and pa aligned to it.
@@ -93,8 +99,11 @@ class Pmap {
   // --- TLB maintenance (honours fault injection, counts, updates the TLB model via do_*)
   void invalidate_local(cpuid_t cpu, vaddr_t va, std::size_t npages = 1);
   // Invalidate on `targets` (the issuer is removed from the set; use invalidate_local for it).
+  // Where invalidation is a broadcast (capabilities().broadcast_invalidation) there is no
+  // targeted form: this is the issuer's broadcast, and it reaches every CPU.
   void shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va, std::size_t npages = 1);
-  // pmap_invalidate_range: local on the issuer plus shootdown to every other CPU.
+  // pmap_invalidate_range: local on the issuer plus shootdown to every other CPU, or one
+  // broadcast from the issuer.
   void invalidate_range_all(cpuid_t cpu, vaddr_t va, std::size_t npages);
   // Full local flush (x86 CR3 reload, arm64 TLBI VMALLE1, riscv SFENCE.VMA): global entries
   // survive unless include_global (x86 CR4.PGE toggle).
@@ -155,6 +164,11 @@ class Pmap {
   // `targets` is non-empty, excludes the initiator, and has fault injection already applied.
   // Count ipis / broadcasts here; the base counts shootdowns and shootdown_targets.
   virtual void do_shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va, std::size_t npages) = 0;
+  // One broadcast invalidation from `issuer` (capabilities().broadcast_invalidation): it takes
+  // effect on the CPUs of `reach`, fault injection applied (skip-local-inval leaves the issuer
+  // out, drop-ipi the highest-numbered other CPU). The base counts broadcasts, shootdowns and
+  // shootdown_targets; the arch counts local_invalidations and updates the model per CPU.
+  virtual void do_broadcast(cpuid_t issuer, CpuSet reach, vaddr_t va, std::size_t npages);
   virtual void do_flush_local(cpuid_t cpu, bool include_global) = 0;
   // One access that stays within a page. Throw PageFault when the guest faults.
   virtual void do_load(cpuid_t cpu, vaddr_t va, std::span<std::uint8_t> out) = 0;
@@ -175,6 +189,10 @@ class Pmap {
   template <class Write>
   auto table_write(VaRange range, Write&& write);
   void retire_changes(VaRange range);
+  // MachineConfig::break_before_make: clears every cacheable leaf in `range` and invalidates
+  // the range everywhere from `cpu`, before a new entry is written there.
+  void break_before_make(cpuid_t cpu, VaRange range);
+  void broadcast(cpuid_t issuer, vaddr_t va, std::size_t npages);
   // Architectural oracle, before the access: a held retired translation that differs from
   // the tables (frame, or write permission for a store) is reported.
   void check_architectural(cpuid_t cpu, vaddr_t va, AccessKind kind);
@@ -186,6 +204,7 @@ class Pmap {
   void access(cpuid_t cpu, vaddr_t va, AccessKind kind, Access&& run);
 
   int ncpus_;
+  bool break_before_make_;
   PmapStats stats_;
   StaleLog stale_;
   FaultSet faults_;

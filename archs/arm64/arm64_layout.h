@@ -5,7 +5,7 @@
 //    agree on stub, mailbox and scratch addresses; page 0 left unmapped; only code executable.
 //  - TTBR1 (upper half): the direct map of RAM at DMAP_MIN_ADDRESS in the largest blocks that
 //    fit (L1 1 GiB, L2 2 MiB, L3 pages at unaligned edges, like pmap_bootstrap_dmap), and the
-//    KVA at VM_MIN_KERNEL_ADDRESS with its level-3 tables pre-populated.
+//    KVA at VM_MIN_KERNEL_ADDRESS with its level-3 tables pre-populated, then growable KVA.
 #pragma once
 #include "archs/arm64/arm64_page_tables.h"
 #include "core/pmap.h"
@@ -20,6 +20,9 @@ inline constexpr vaddr_t kDmapMinAddress = 0xffffa000'00000000ull;      // DMAP_
 inline constexpr vaddr_t kDmapMaxAddress = 0xffffff00'00000000ull;      // DMAP_MAX_ADDRESS
 inline constexpr std::size_t kKvaBytes = 256u << 20;
 inline constexpr VaRange kKva{kVmMinKernelAddress, kVmMinKernelAddress + kKvaBytes};
+// Beyond kernel_vm_end, up to 2 GiB: the rest of the first L1 entry's 1 GiB and a second,
+// empty L1 slot, so growkernel and 2 MiB / 1 GiB blocks have room.
+inline constexpr VaRange kGrowableKva{kKva.end, kVmMinKernelAddress + (std::uint64_t{2} << 30)};
 
 // dmap_phys_base: the first RAM address rounded down to an L1 block.
 inline constexpr paddr_t kDmapPhysBase = kRamBase & ~(level_bytes(1) - 1);

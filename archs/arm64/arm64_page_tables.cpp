@@ -49,15 +49,20 @@ void PageTables::write(paddr_t slot, Descriptor d) {
 }
 
 Walk PageTables::walk(vaddr_t va) const {
-  Walk w;
-  w.half = address_half(va);
-  if (w.half == AddressHalf::Neither) {  // outside both VA ranges: level 0 translation fault
+  const AddressHalf half = address_half(va);
+  if (half == AddressHalf::Neither) {  // outside both VA ranges: level 0 translation fault
+    Walk w;
     w.fault = FaultKind::Translation;
     return w;
   }
-  w.writable = true;
-  paddr_t table = root_for(w.half);
-  for (int level = 0; level < kLevels; ++level) {
+  return walk_from(va, root_for(half), 0, true);
+}
+
+Walk PageTables::walk_from(vaddr_t va, paddr_t table, int level, bool writable) const {
+  Walk w;
+  w.half = address_half(va);
+  w.writable = writable;
+  for (; level < kLevels; ++level) {
     WalkStep& s = w.steps[w.depth++];
     s.level = level;
     s.index = index_of(va, level);
@@ -87,7 +92,7 @@ Walk PageTables::walk(vaddr_t va) const {
   return w;  // not reached: level 3 descriptors are pages or invalid
 }
 
-paddr_t PageTables::ensure_slot(vaddr_t va, int level) {
+paddr_t PageTables::ensure_slot(vaddr_t va, int level, std::size_t* allocated) {
   AddressHalf h = address_half(va);
   if (h == AddressHalf::Neither) throw KvaError("arm64 page tables: va outside both TTBR ranges");
   paddr_t table = root_for(h);
@@ -98,6 +103,7 @@ paddr_t PageTables::ensure_slot(vaddr_t va, int level) {
     if (k == DescriptorKind::Invalid) {
       d = Descriptor::table(alloc_table());
       write(slot, d);
+      if (allocated) ++*allocated;
     } else if (k != DescriptorKind::Table) {
       throw KvaError("arm64 page tables: a block already maps this range");
     }
@@ -106,10 +112,16 @@ paddr_t PageTables::ensure_slot(vaddr_t va, int level) {
   return table + index_of(va, level) * sizeof(std::uint64_t);
 }
 
-std::optional<paddr_t> PageTables::leaf_slot(vaddr_t va) const {
-  Walk w = walk(va);
-  if (w.depth < kLevels) return std::nullopt;  // stopped above level 3 (no table, or a block)
-  return w.steps[kLeafLevel].slot;
+std::optional<paddr_t> PageTables::slot_at(vaddr_t va, int level) const {
+  AddressHalf h = address_half(va);
+  if (h == AddressHalf::Neither) return std::nullopt;
+  paddr_t table = root_for(h);
+  for (int l = 0; l < level; ++l) {
+    Descriptor d = read(table + index_of(va, l) * sizeof(std::uint64_t));
+    if (!d.is_table(l)) return std::nullopt;  // no table below (invalid, or a block)
+    table = d.output_address(l);
+  }
+  return table + index_of(va, level) * sizeof(std::uint64_t);
 }
 
 void PageTables::map(vaddr_t va, int level, Descriptor leaf) {

@@ -65,12 +65,17 @@ class PageTables {
 
   // The walk the MMU does for va (no AF update).
   Walk walk(vaddr_t va) const;
+  // The same walk starting at `level` in `table` (a walk through a cached table entry), with
+  // `writable` the write permission of the levels above.
+  Walk walk_from(vaddr_t va, paddr_t table, int level, bool writable) const;
 
-  // Slot of va's descriptor at `level`, creating the tables above it. Throws if a block is in
-  // the way or va is outside both halves.
-  paddr_t ensure_slot(vaddr_t va, int level);
+  // Slot of va's descriptor at `level`, creating the tables above it (counted in *allocated).
+  // Throws if a block is in the way or va is outside both halves.
+  paddr_t ensure_slot(vaddr_t va, int level, std::size_t* allocated = nullptr);
+  // Slot of va's descriptor at `level` if the tables above it exist.
+  std::optional<paddr_t> slot_at(vaddr_t va, int level) const;
   // Slot of va's level-3 descriptor if its table exists (kernel tables are pre-populated).
-  std::optional<paddr_t> leaf_slot(vaddr_t va) const;
+  std::optional<paddr_t> leaf_slot(vaddr_t va) const { return slot_at(va, kLeafLevel); }
   // Writes a fully formed leaf: a page at level 3 or a block at level 1 or 2.
   void map(vaddr_t va, int level, Descriptor leaf);
   // Creates the level-3 tables (not the leaves) for [start, end): pmap_growkernel up front.
@@ -79,10 +84,10 @@ class PageTables {
   // One line per level read, then the outcome.
   std::string describe(vaddr_t va) const;
 
- private:
-  paddr_t alloc_table();
+  paddr_t alloc_table();  // a zeroed, wired page: every descriptor invalid
   paddr_t root_for(AddressHalf h) const { return h == AddressHalf::Upper ? ttbr1_root_ : ttbr0_root_; }
 
+ private:
   PhysicalMemory& ram_;
   paddr_t ttbr0_root_;
   paddr_t ttbr1_root_;

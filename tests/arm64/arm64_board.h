@@ -11,6 +11,7 @@
 #include "archs/arm64/arm64_layout.h"
 #include "archs/arm64/arm64_stub_abi.h"
 #include "emu/machine.h"
+#include "emu/stub_abi.h"
 #include "stubs/arm64_stubs.h"
 
 namespace kva::test {
@@ -32,7 +33,7 @@ struct Arm64Board {
   RunResult load(cpuid_t cpu, vaddr_t va, std::size_t n, std::vector<std::uint8_t>* out = nullptr) {
     paddr_t scratch = machine->firmware().scratch_for(cpu, va);
     std::uint64_t args[] = {scratch, va, n};
-    RunResult r = machine->run(cpu, machine->routine(arm64::kStubCopy), args);
+    RunResult r = machine->run(cpu, machine->routine(stub_abi::kCopy), args);
     if (out && !r.trap) out->assign(machine->firmware_ptr(scratch, n), machine->firmware_ptr(scratch, n) + n);
     return r;
   }
@@ -46,7 +47,7 @@ struct Arm64Board {
     paddr_t scratch = machine->firmware().scratch_for(cpu, va);
     std::memcpy(machine->firmware_ptr(scratch, data.size()), data.data(), data.size());
     std::uint64_t args[] = {va, scratch, data.size()};
-    return machine->run(cpu, machine->routine(arm64::kStubCopy), args);
+    return machine->run(cpu, machine->routine(stub_abi::kCopy), args);
   }
   RunResult tlbi(cpuid_t cpu, const char* op, std::initializer_list<std::uint64_t> args) {
     return machine->run(cpu, machine->routine(arm64::tlbi_stub(op)),

@@ -6,7 +6,8 @@ import pytest
 import kvabench_cli
 
 # Oracles that see what the guest actually got, as opposed to bookkeeping counters.
-DATA_ORACLES = {"observed staleness", "architectural staleness", "unexpected value", "missing error"}
+DATA_ORACLES = {"observed staleness", "architectural staleness", "bbm staleness", "negative staleness",
+                "unexpected value", "missing error"}
 
 
 def _faults():
