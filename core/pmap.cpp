@@ -103,8 +103,7 @@ void Pmap::retire_changes(VaRange range) {
   for (const Translation& t : added) tlb_model_.mark_bbm(t);
 }
 
-// pmap_kenter names no CPU: a break it makes is issued from CPU 0 (any CPU's broadcast
-// reaches every CPU).
+// pmap_kenter names no CPU: a break it makes is issued from CPU 0.
 constexpr cpuid_t kKenterIssuer = 0;
 
 void Pmap::break_before_make(cpuid_t cpu, VaRange range) {
@@ -219,48 +218,38 @@ void Pmap::invalidate_local(cpuid_t cpu, vaddr_t va, std::size_t npages) {
   do_invalidate_local(cpu, va, npages);
 }
 
-void Pmap::shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va, std::size_t npages) {
-  check_cpu(initiator);
-  if (capabilities().broadcast_invalidation) return broadcast(initiator, va, npages);
+CpuSet Pmap::shootdown_targets(cpuid_t initiator, CpuSet targets) {
   targets = targets & all_cpus();
   targets.clr(initiator);
   if (faults_.enabled(Fault::DropShootdownIpi) && !targets.empty()) {
     targets.clr(targets.last());
     ++stats_.dropped_ipis;
   }
-  if (targets.empty()) return;
-  ++stats_.shootdowns;
-  stats_.shootdown_targets += static_cast<std::uint64_t>(targets.count());
-  do_shootdown(initiator, targets, va, npages);
+  if (!targets.empty()) {
+    ++stats_.shootdowns;
+    stats_.shootdown_targets += static_cast<std::uint64_t>(targets.count());
+  }
+  return targets;
+}
+
+void Pmap::shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va, std::size_t npages) {
+  check_cpu(initiator);
+  targets = shootdown_targets(initiator, targets);
+  if (!targets.empty()) do_shootdown(initiator, targets, va, npages);
 }
 
 void Pmap::invalidate_range_all(cpuid_t cpu, vaddr_t va, std::size_t npages) {
   check_cpu(cpu);
-  if (capabilities().broadcast_invalidation) return broadcast(cpu, va, npages);
-  invalidate_local(cpu, va, npages);
-  shootdown(cpu, all_cpus(), va, npages);
+  const bool local = !faults_.enabled(Fault::SkipLocalInvalidation);
+  const CpuSet targets = shootdown_targets(cpu, all_cpus());
+  do_invalidate_range_all(cpu, local, targets, va, npages);
 }
 
-void Pmap::broadcast(cpuid_t issuer, vaddr_t va, std::size_t npages) {
-  CpuSet reach = all_cpus();
-  if (faults_.enabled(Fault::SkipLocalInvalidation)) reach.clr(issuer);
-  CpuSet others = all_cpus();
-  others.clr(issuer);
-  if (faults_.enabled(Fault::DropShootdownIpi) && !others.empty()) {
-    reach.clr(others.last());
-    ++stats_.dropped_ipis;
-  }
-  ++stats_.broadcasts;
-  CpuSet remote = reach;
-  remote.clr(issuer);
-  if (!remote.empty()) {
-    ++stats_.shootdowns;
-    stats_.shootdown_targets += static_cast<std::uint64_t>(remote.count());
-  }
-  if (!reach.empty()) do_broadcast(issuer, reach, va, npages);
+void Pmap::do_invalidate_range_all(cpuid_t cpu, bool local, CpuSet targets, vaddr_t va,
+                                   std::size_t npages) {
+  if (local) do_invalidate_local(cpu, va, npages);
+  if (!targets.empty()) do_shootdown(cpu, targets, va, npages);
 }
-
-void Pmap::do_broadcast(cpuid_t, CpuSet, vaddr_t, std::size_t) { require(false, "broadcast invalidation"); }
 
 void Pmap::flush_local(cpuid_t cpu, bool include_global) {
   check_cpu(cpu);

@@ -37,7 +37,7 @@ struct MachineConfig {
   ExecMode exec_mode = ExecMode::Fast;      // emulated archs only; same results either way
   // Where the ISA requires break-before-make (capabilities().requires_break_before_make), the
   // pmap breaks a valid entry before replacing it in kenter, kenter_large and qenter: entry
-  // invalid -> broadcast invalidation (DSB, TLBI, DSB) -> new entry. FreeBSD does not (its
+  // invalid -> invalidation everywhere (DSB, TLBI, DSB) -> new entry. FreeBSD does not (its
   // kernel pmaps store over valid entries and invalidate afterwards): the default.
   bool break_before_make = false;
 };
@@ -99,11 +99,8 @@ class Pmap {
   // --- TLB maintenance (honours fault injection, counts, updates the TLB model via do_*)
   void invalidate_local(cpuid_t cpu, vaddr_t va, std::size_t npages = 1);
   // Invalidate on `targets` (the issuer is removed from the set; use invalidate_local for it).
-  // Where invalidation is a broadcast (capabilities().broadcast_invalidation) there is no
-  // targeted form: this is the issuer's broadcast, and it reaches every CPU.
   void shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va, std::size_t npages = 1);
-  // pmap_invalidate_range: local on the issuer plus shootdown to every other CPU, or one
-  // broadcast from the issuer.
+  // pmap_invalidate_range: local on the issuer plus shootdown to every other CPU.
   void invalidate_range_all(cpuid_t cpu, vaddr_t va, std::size_t npages);
   // Full local flush (x86 CR3 reload, arm64 TLBI VMALLE1, riscv SFENCE.VMA): global entries
   // survive unless include_global (x86 CR4.PGE toggle).
@@ -164,11 +161,12 @@ class Pmap {
   // `targets` is non-empty, excludes the initiator, and has fault injection already applied.
   // Count ipis / broadcasts here; the base counts shootdowns and shootdown_targets.
   virtual void do_shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va, std::size_t npages) = 0;
-  // One broadcast invalidation from `issuer` (capabilities().broadcast_invalidation): it takes
-  // effect on the CPUs of `reach`, fault injection applied (skip-local-inval leaves the issuer
-  // out, drop-ipi the highest-numbered other CPU). The base counts broadcasts, shootdowns and
-  // shootdown_targets; the arch counts local_invalidations and updates the model per CPU.
-  virtual void do_broadcast(cpuid_t issuer, CpuSet reach, vaddr_t va, std::size_t npages);
+  // pmap_invalidate_range's mechanism: [va, +npages) on `cpu` unless `local` is false (fault
+  // injection), and on `targets` (already counted, fault injection applied; may be empty).
+  // Default: do_invalidate_local, then do_shootdown. An arch whose kernel does both as one
+  // sequence overrides it (riscv: fence, SBI remote fence, then the local sfence.vma).
+  virtual void do_invalidate_range_all(cpuid_t cpu, bool local, CpuSet targets, vaddr_t va,
+                                       std::size_t npages);
   virtual void do_flush_local(cpuid_t cpu, bool include_global) = 0;
   // One access that stays within a page. Throw PageFault when the guest faults.
   virtual void do_load(cpuid_t cpu, vaddr_t va, std::span<std::uint8_t> out) = 0;
@@ -184,6 +182,9 @@ class Pmap {
 
  private:
   void check_cpu(cpuid_t cpu) const;
+  // The targets a shootdown from `initiator` reaches: without the initiator, with fault
+  // injection applied; counts the shootdown when any remain.
+  CpuSet shootdown_targets(cpuid_t initiator, CpuSet targets);
   // Runs `write` between two snapshots of the cacheable translations over `range` and retires
   // (and, under break-before-make rules, marks) what the write changed.
   template <class Write>
@@ -192,7 +193,6 @@ class Pmap {
   // MachineConfig::break_before_make: clears every cacheable leaf in `range` and invalidates
   // the range everywhere from `cpu`, before a new entry is written there.
   void break_before_make(cpuid_t cpu, VaRange range);
-  void broadcast(cpuid_t issuer, vaddr_t va, std::size_t npages);
   // Architectural oracle, before the access: a held retired translation that differs from
   // the tables (frame, or write permission for a store) is reported.
   void check_architectural(cpuid_t cpu, vaddr_t va, AccessKind kind);

@@ -101,11 +101,18 @@ GuestIsa guest_isa(const BootParams& boot) {
     for (int i = 0; i < 5; ++i)
       if (uc_reg_write(uc, UC_ARM64_REG_X0 + i, &args[i]) != UC_ERR_OK)
         throw KvaError("arm64 boot: cannot write boot stub arguments");
-    // The halt ends the run when the machine uses Unicorn's exit list (fast mode); otherwise
-    // uc_emu_start stops before it.
+    // Stop before the halt in both execution modes, so traces agree: with Unicorn's exit list
+    // on (fast mode) `until` is ignored, so the list holds kva_boot_done for this one run.
+    std::size_t nexits = 0;
+    const bool exit_list = uc_ctl_get_exits_cnt(uc, &nexits) == UC_ERR_OK;
+    std::uint64_t stop = boot.boot_done;
+    if (exit_list && uc_ctl_set_exits(uc, &stop, 1) != UC_ERR_OK)
+      throw KvaError("arm64 boot: cannot set the exit list");
     uc_err err = uc_emu_start(uc, boot.boot_entry, boot.boot_done, 0, 0);
+    if (exit_list && uc_ctl_set_exits(uc, &stop, 0) != UC_ERR_OK)
+      throw KvaError("arm64 boot: cannot empty the exit list");
     std::uint64_t pc = read_reg(uc, UC_ARM64_REG_PC);
-    if (err != UC_ERR_OK || (pc != boot.boot_done && pc != boot.boot_done + 4))
+    if (err != UC_ERR_OK || pc != boot.boot_done)
       throw KvaError("arm64 boot: cpu" + std::to_string(cpu) + " did not finish kva_boot (" +
                      uc_strerror(err) + ")");
     if ((read_cp(uc, kSctlrEl1Reg) & kSctlrM) == 0)

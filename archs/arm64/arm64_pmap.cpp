@@ -123,6 +123,8 @@ void Arm64Pmap::do_kenter_large(vaddr_t va, paddr_t pa, std::uint64_t size, cons
                    ") is not inside kva_space or growable_kva");
   const int level = size == level_bytes(1) ? 1 : 2;
   // Like a promotion: the block replaces whatever the slot held (a table pointer too).
+  if (auto slot = tables_.slot_at(va, level); slot && tables_.read(*slot).is_table(level))
+    tables_changed_.push_back({va, va + size});
   tables_.map(va, level, leaf(level, pa, attrs));
 }
 
@@ -156,6 +158,8 @@ paddr_t Arm64Pmap::do_replace_table(vaddr_t va, int level, bool copy) {
   Descriptor d = old;
   d.set_output_address(page);
   tables_.write(*slot, d);
+  const vaddr_t base = va & ~(level_bytes(at) - 1);
+  tables_changed_.push_back({base, base + level_bytes(at)});
   return page;
 }
 
@@ -319,18 +323,36 @@ void Arm64Pmap::execute(cpuid_t cpu, CpuSet reach, TlbiOp op, vaddr_t va, std::s
 }
 
 void Arm64Pmap::do_invalidate_local(cpuid_t cpu, vaddr_t va, std::size_t npages) {
-  execute(cpu, CpuSet::only(cpu), {TlbiKind::VaAllAsidsLast, false}, va, npages, kAsid);
+  execute(cpu, CpuSet::only(cpu), {va_form(va, npages, false), false}, va, npages, kAsid);
 }
 
-void Arm64Pmap::do_broadcast(cpuid_t issuer, CpuSet reach, vaddr_t va, std::size_t npages) {
-  // pmap_s1_invalidate_range(kernel_pmap, ..., final_only = true)
-  execute(issuer, reach, {TlbiKind::VaAllAsidsLast, true}, va, npages, kAsid);
+TlbiKind Arm64Pmap::va_form(vaddr_t va, std::size_t npages, bool consume) {
+  const vaddr_t start = trunc_page(va), end = start + npages * PAGE_SIZE;
+  auto changed = [&](const VaRange& r) { return r.start < end && start < r.end; };
+  if (std::none_of(tables_changed_.begin(), tables_changed_.end(), changed)) return TlbiKind::VaAllAsidsLast;
+  if (consume) std::erase_if(tables_changed_, changed);
+  return TlbiKind::VaAllAsids;
 }
 
-void Arm64Pmap::do_shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va, std::size_t npages) {
-  // Not reached: with broadcast_invalidation the base sends every shootdown to do_broadcast.
-  targets.set(initiator);
-  do_broadcast(initiator, targets, va, npages);
+void Arm64Pmap::broadcast(cpuid_t issuer, CpuSet reach, vaddr_t va, std::size_t npages) {
+  ++stats().broadcasts;
+  const TlbiKind form = va_form(va, npages, /*consume=*/reach == all_cpus());
+  if (!reach.empty()) execute(issuer, reach, {form, true}, va, npages, kAsid);
+}
+
+void Arm64Pmap::do_invalidate_range_all(cpuid_t cpu, bool local, CpuSet targets, vaddr_t va,
+                                        std::size_t npages) {
+  if (local) targets.set(cpu);
+  broadcast(cpu, targets, va, npages);
+}
+
+void Arm64Pmap::do_shootdown(cpuid_t initiator, CpuSet, vaddr_t va, std::size_t npages) {
+  // A broadcast cannot be addressed to a subset: it reaches every CPU, the initiator too.
+  CpuSet reach = all_cpus();
+  CpuSet others = reach;
+  others.clr(initiator);
+  if (faults().enabled(Fault::DropShootdownIpi)) reach.clr(others.last());
+  broadcast(initiator, reach, va, npages);
 }
 
 void Arm64Pmap::do_flush_local(cpuid_t cpu, bool include_global) {

@@ -7,8 +7,13 @@
 //    (MachineConfig::break_before_make makes the base do it);
 //  - kenter and kremove are the table writes alone here, as on every arch (the core contract);
 //    FreeBSD's pmap_kremove also invalidates: qremove is that form;
-//  - every invalidation beyond one CPU is a broadcast TLBI from the issuer, no IPIs. Unicorn
-//    engines share no TLB, so emu carries it to the other engines (carry_broadcast).
+//  - invalidations are last-level (final_only) unless a table descriptor in the range was
+//    replaced since the last broadcast covering it (replace_table, a block over a table): then
+//    all levels (vaae1is), as FreeBSD does after freeing or replacing a page-table page;
+//  - every invalidation beyond one CPU is a broadcast TLBI from the issuer, no IPIs, and it
+//    cannot be targeted: a shootdown reaches every CPU, the issuer included. Unicorn engines
+//    share no TLB, so emu carries it to the other engines (carry_broadcast). Fault injection:
+//    skip-local-inval leaves the issuer out, drop-ipi the highest-numbered other CPU.
 //
 // Architectural TLB model rules (Arm ARM D8), applied through core/tlb_model.h:
 //  - any PE may cache a valid entry with AF=1, speculatively (D8.14); an AF=0 entry faults and
@@ -72,7 +77,8 @@ class Arm64Pmap final : public EmulatedPmap {
   void do_clear_modified(vaddr_t va) override;
   void do_invalidate_local(cpuid_t cpu, vaddr_t va, std::size_t npages) override;
   void do_shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va, std::size_t npages) override;
-  void do_broadcast(cpuid_t issuer, CpuSet reach, vaddr_t va, std::size_t npages) override;
+  void do_invalidate_range_all(cpuid_t cpu, bool local, CpuSet targets, vaddr_t va,
+                               std::size_t npages) override;
   void do_flush_local(cpuid_t cpu, bool include_global) override;
 
  private:
@@ -85,12 +91,19 @@ class Arm64Pmap final : public EmulatedPmap {
   void enumerate(paddr_t table, int level, vaddr_t base, vaddr_t first, vaddr_t last, bool writable,
                  std::vector<Translation>& out) const;
   Translation translation(vaddr_t va, int level, const Descriptor& d, bool writable) const;
+  // One broadcast TLBI by VA, all ASIDs, from `issuer` that takes effect on `reach` (fault
+  // injection applied): pmap_s1_invalidate_range(kernel_pmap, ...).
+  void broadcast(cpuid_t issuer, CpuSet reach, vaddr_t va, std::size_t npages);
+  // The by-VA form for [va, +npages): all levels when a table descriptor there changed since
+  // the last broadcast covering it (which `consume` forgets), last level otherwise.
+  TlbiKind va_form(vaddr_t va, std::size_t npages, bool consume);
   // Runs op's stub on cpu; the remote half on the rest of `reach` when it is inner shareable;
   // applies its scope to the model on every CPU of reach and counts.
   void execute(cpuid_t cpu, CpuSet reach, TlbiOp op, vaddr_t va, std::size_t npages, std::uint16_t asid);
 
   PageTables tables_;
   TlbiRules rules_;
+  std::vector<VaRange> tables_changed_;  // reach of table descriptors replaced, not yet broadcast
 };
 
 }  // namespace kva::arm64
