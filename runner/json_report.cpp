@@ -73,6 +73,7 @@ void write_json_report(const std::string& path, const RunInfo& info, const std::
     o << (i ? "," : "") << "\n    {\"arch\": " << quote(s.arch) << ", \"mode\": " << quote(s.mode)
       << ", \"passed\": " << s.passed << ", \"failed\": " << s.failed << ", \"jobs\": " << s.jobs
       << ", \"stale_observed\": " << s.stale_observed << ", \"stale_architectural\": " << s.stale_architectural
+      << ", \"stale_model\": " << s.stale_model
       << ", \"local_invalidations\": " << s.local_invalidations << ", \"ipis\": " << s.ipis
       << ", \"broadcasts\": " << s.broadcasts << ", \"guest_instructions\": " << s.guest_instructions
       << ", \"wall_ms\": " << s.wall_ms << ", \"faults_not_applicable\": " << string_array(s.faults_not_applicable)

@@ -16,6 +16,7 @@ struct ArchSummary {
   int passed = 0, failed = 0;  // testcases; one fails if any of its seeds fails
   int jobs = 0;                // testcase x seed runs
   std::int64_t stale_observed = 0, stale_architectural = 0;
+  std::int64_t stale_model = 0;  // every model oracle: architectural, bbm, negative
   std::int64_t local_invalidations = 0, ipis = 0, broadcasts = 0, guest_instructions = 0;
   double wall_ms = 0;
   std::set<std::string> faults_not_applicable;
