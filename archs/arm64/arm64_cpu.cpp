@@ -9,6 +9,7 @@
 #include "archs/arm64/arm64_fault_address.h"
 #include "archs/arm64/arm64_stub_abi.h"
 #include "core/types.h"
+#include "emu/disasm.h"
 
 namespace kva::arm64 {
 
@@ -39,12 +40,6 @@ std::uint64_t read_reg(uc_engine* uc, int reg) {
   return v;
 }
 
-bool in_group(const cs_insn& i, std::uint8_t group) {
-  for (std::uint8_t k = 0; k < i.detail->groups_count; ++k)
-    if (i.detail->groups[k] == group) return true;
-  return false;
-}
-
 // Rules 1-3 of emu/guest_isa.h on arm64: `wfi` halts, `sub x28, x28, #N` charges, and the
 // branches are b, b.cond, cbz/cbnz, tbz/tbnz (direct), br/blr/ret (not allowed).
 InsnRole classify(const cs_insn& i) {
@@ -58,9 +53,9 @@ InsnRole classify(const cs_insn& i) {
              a.operands[2].shift.type == ARM64_SFT_INVALID) {
     r.kind = InsnRole::Charge;
     r.charge = static_cast<std::uint64_t>(a.operands[2].imm);
-  } else if (in_group(i, CS_GRP_JUMP) || in_group(i, CS_GRP_CALL) || in_group(i, CS_GRP_RET)) {
+  } else if (insn_in_group(i, CS_GRP_JUMP) || insn_in_group(i, CS_GRP_CALL) || insn_in_group(i, CS_GRP_RET)) {
     r.kind = InsnRole::Branch;
-    r.call_or_return = !in_group(i, CS_GRP_JUMP);
+    r.call_or_return = !insn_in_group(i, CS_GRP_JUMP);
     r.conditional = !(i.id == ARM64_INS_B && (a.cc == ARM64_CC_INVALID || a.cc == ARM64_CC_AL)) &&
                     i.id != ARM64_INS_BR;
     for (std::uint8_t k = 0; k < a.op_count; ++k)  // the target is the last immediate (tbz: bit, target)

@@ -32,6 +32,22 @@
         stp     q0, q1, [x0, #\off]
         stp     q2, q3, [x0, #\off + 32]
         .endm
+        // The global labels of a routine `name`, and of `alias` for the same code when given.
+        .macro ENTRY name, alias
+        .globl \name, \name\()_done
+        .ifnb \alias
+        .globl \alias, \alias\()_done
+\alias:
+        .endif
+\name:
+        .endm
+        .macro DONE name, alias
+        .ifnb \alias
+\alias\()_done:
+        .endif
+\name\()_done:
+        HALT
+        .endm
         // TLBI operand for VA x0 and ASID x2 into x3: VA[55:12] in bits 43:0, ASID in 63:48.
         .macro TLBI_OPERAND
         lsr     x3, x0, #12
@@ -103,12 +119,7 @@ kva_copy_done:
 // pmap_s1_invalidate_range sequence: dsb ishst, one tlbi per page, dsb ish, isb. The ASID is
 // ignored by the all-ASID (…aa…) forms.
         .macro TLBI_RANGE name, op, alias
-        .globl \name, \name\()_done
-        .ifnb \alias
-        .globl \alias, \alias\()_done
-\alias:
-        .endif
-\name:
+        ENTRY   \name, \alias
         CHARGE  5
         dsb     ishst
         TLBI_OPERAND
@@ -121,11 +132,7 @@ kva_copy_done:
 9:      CHARGE  2
         dsb     ish
         isb
-        .ifnb \alias
-\alias\()_done:
-        .endif
-\name\()_done:
-        HALT
+        DONE    \name, \alias
         .endm
 
         TLBI_RANGE kva_tlbi_vae1is, vae1is
@@ -140,16 +147,14 @@ kva_copy_done:
 
 // kva_tlbi_aside1is(asid = x0) / kva_tlbi_aside1(asid = x0): every non-global entry of an ASID.
         .macro TLBI_ASID name, op
-        .globl \name, \name\()_done
-\name:
+        ENTRY   \name
         CHARGE  5
         dsb     ishst
         lsl     x3, x0, #48
         tlbi    \op, x3
         dsb     ish
         isb
-\name\()_done:
-        HALT
+        DONE    \name
         .endm
 
         TLBI_ASID kva_tlbi_aside1is, aside1is
@@ -157,22 +162,13 @@ kva_copy_done:
 
 // kva_tlbi_vmalle1is() / kva_tlbi_vmalle1() (= kva_invltlb): every entry, global ones included.
         .macro TLBI_ALL name, op, alias
-        .globl \name, \name\()_done
-        .ifnb \alias
-        .globl \alias, \alias\()_done
-\alias:
-        .endif
-\name:
+        ENTRY   \name, \alias
         CHARGE  4
         dsb     ishst
         tlbi    \op
         dsb     ish
         isb
-        .ifnb \alias
-\alias\()_done:
-        .endif
-\name\()_done:
-        HALT
+        DONE    \name, \alias
         .endm
 
         TLBI_ALL kva_tlbi_vmalle1is, vmalle1is

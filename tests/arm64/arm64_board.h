@@ -13,6 +13,7 @@
 #include "emu/machine.h"
 #include "emu/stub_abi.h"
 #include "stubs/arm64_stubs.h"
+#include "tests/test_pages.h"
 
 namespace kva::test {
 
@@ -54,20 +55,8 @@ struct Arm64Board {
                         std::span<const std::uint64_t>(args.begin(), args.size()));
   }
 
-  // A wired page whose bytes are pattern, pattern+7, ... (distinct per page and offset).
-  vm_page* pattern_page(std::uint8_t pattern) {
-    vm_page* m = ram.vm_page_alloc();
-    std::vector<std::uint8_t> bytes(PAGE_SIZE);
-    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(pattern + i * 7);
-    ram.write(m->phys_addr, bytes.data(), bytes.size());
-    ram.vm_page_wire(m);
-    return m;
-  }
-  std::vector<std::uint8_t> phys_bytes(paddr_t pa, std::size_t n) {
-    std::vector<std::uint8_t> v(n);
-    ram.read(pa, v.data(), n);
-    return v;
-  }
+  vm_page* pattern_page(std::uint8_t pattern) { return test::pattern_page(ram, pattern); }
+  std::vector<std::uint8_t> phys_bytes(paddr_t pa, std::size_t n) { return test::phys_bytes(ram, pa, n); }
   // A kernel page mapping as pmap_kenter makes it (AF set), written without TLB maintenance.
   void kenter(vaddr_t va, paddr_t pa) { tables.write(*tables.leaf_slot(va), arm64::kernel_leaf(3, pa)); }
 

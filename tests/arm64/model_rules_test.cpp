@@ -19,6 +19,17 @@ Pages two_pages(Pmap& p) { return {pattern_page(p.phys(), 0x0a), pattern_page(p.
 
 std::vector<std::uint8_t> bytes_of(Pmap& p, vm_page* m) { return phys_bytes(p.phys(), m->phys_addr, 16); }
 
+// va -> m, used (so cached) by every CPU.
+void cached_everywhere(Pmap& p, vaddr_t va, vm_page* m) {
+  p.kenter(va, m->phys_addr);
+  for (cpuid_t c = 0; c < p.ncpus(); ++c) p.load(c, va, 16);
+}
+
+void expect_every_cpu_reads(Pmap& p, vaddr_t va, vm_page* m) {
+  for (cpuid_t c = 0; c < p.ncpus(); ++c) EXPECT_EQ(p.load(c, va, 16), bytes_of(p, m)) << "cpu" << c;
+  EXPECT_EQ(p.stale_log().size(), 0u);
+}
+
 // pmap_kenter over a valid entry that CPU 1 uses: FreeBSD's order (store, then invalidate).
 void valid_to_valid(Pmap& p, vaddr_t va, const Pages& pg) {
   p.kenter(va, pg.a->phys_addr);
@@ -44,21 +55,18 @@ TEST(Arm64Bbm, AccessInTheWindowIsReportedOnEveryPossibleHolder) {
   // The TLBI that follows in pmap_kenter ends the window everywhere.
   p->stale_log().clear();
   p->invalidate_range_all(0, va, 1);
-  for (cpuid_t c = 0; c < 4; ++c) EXPECT_EQ(p->load(c, va, 16), bytes_of(*p, pg.b));
-  EXPECT_EQ(p->stale_log().size(), 0u);
+  expect_every_cpu_reads(*p, va, pg.b);
 }
 
 TEST(Arm64Bbm, TheBreakBeforeMakeSequenceIsSilent) {
   auto p = make_arm64(4);
   const vaddr_t va = p->kva_space().start;
   const Pages pg = two_pages(*p);
-  p->kenter(va, pg.a->phys_addr);
-  for (cpuid_t c = 0; c < 4; ++c) p->load(c, va, 16);
+  cached_everywhere(*p, va, pg.a);
   p->kremove(va);                     // invalid
   p->invalidate_range_all(2, va, 1);  // DSB, TLBI, DSB
   p->kenter(va, pg.b->phys_addr);     // new entry
-  for (cpuid_t c = 0; c < 4; ++c) EXPECT_EQ(p->load(c, va, 16), bytes_of(*p, pg.b));
-  EXPECT_EQ(p->stale_log().size(), 0u);
+  expect_every_cpu_reads(*p, va, pg.b);
 }
 
 TEST(Arm64Bbm, WithoutTheTlbiTheBreakIsIncomplete) {
@@ -189,6 +197,15 @@ TEST(Arm64Asid, AsidScopedFlushKeepsGlobalEntries) {
   EXPECT_EQ(p->stale_log().size(), 0u);
 }
 
+// cpu 1 uses va -> a; the L3 table is replaced by a copy in which va -> b (no TLBI yet).
+void replace_table_under_cpu1(Pmap& p, vaddr_t va, const Pages& pg) {
+  p.kenter(va, pg.a->phys_addr);
+  p.load(1, va, 8);
+  p.replace_table(va, 1, /*copy=*/true);
+  p.kremove(va);
+  p.kenter(va, pg.b->phys_addr);
+}
+
 // A last-level TLBI leaves walk-cache entries: after a page table is replaced, a CPU may walk
 // through the old one. The pmap itself invalidates all levels then (as FreeBSD does after
 // replacing a page-table page), which is silent.
@@ -197,11 +214,7 @@ TEST(Arm64WalkCache, LastLevelTlbiLeavesTheOldTableEntry) {
     auto p = make_arm64(2);
     const vaddr_t va = p->kva_space().start + 5 * PAGE_SIZE;
     const Pages pg = two_pages(*p);
-    p->kenter(va, pg.a->phys_addr);
-    p->load(1, va, 8);
-    p->replace_table(va, 1, /*copy=*/true);
-    p->kremove(va);
-    p->kenter(va, pg.b->phys_addr);
+    replace_table_under_cpu1(*p, va, pg);
     p->tlbi(0, tlbi_op(last_level ? TlbiKind::VaAllAsidsLast : TlbiKind::VaAllAsids, true), va, 1);
     p->load(1, va, 8);
     if (last_level) {
@@ -221,11 +234,7 @@ TEST(Arm64WalkCache, ThePmapInvalidatesAllLevelsAfterReplacingATable) {
   auto p = make_arm64(2, 8u << 20, false, &trace);
   const vaddr_t va = p->kva_space().start + 5 * PAGE_SIZE;
   const Pages pg = two_pages(*p);
-  p->kenter(va, pg.a->phys_addr);
-  p->load(1, va, 8);
-  p->replace_table(va, 1, /*copy=*/true);
-  p->kremove(va);
-  p->kenter(va, pg.b->phys_addr);
+  replace_table_under_cpu1(*p, va, pg);
   p->invalidate_range_all(0, va, 1);
   p->load(1, va, 8);
   EXPECT_EQ(p->stale_log().size(), 0u);
