@@ -15,4 +15,6 @@ PYBIND11_MODULE(_core, m) {
   bind_pmap_ops(machine);
   bind_observation(machine);
   bind_sf_buf(m, machine);
+  bind_buf(m, machine);
+  bind_files(m, machine);
 }

@@ -1,5 +1,12 @@
 """kvabench: script experiments on FreeBSD's sf_buf(9)/buf(9) page mappings.
 
+Buffers and files (buf(9)):
+
+    f = m.file_create("f", bsize=16384, size="64K", fill=0x5A)
+    bp = m.bread(0, f, 1)            # thread: a Thread or a CPU number
+    m.load(1, bp.data, 16), bp.flag_names, m.brelse(bp)
+    m.file_write(0, f, 100, b"hello"), m.fsync(0, f), m.lost_writes()
+
     import kvabench
     m = kvabench.Machine("ref", cpus=2)
     page = m.page_alloc(fill=0xAB, wired=True)
@@ -18,10 +25,13 @@ from ._core import (
     PAGE_SIZE,
     SF_BUF_FLAGS,
     VM_PAGE_BITS_ALL,
+    Buf,
+    File,
     KvaError,
     Machine,
     Page,
     PageFault,
+    PendingCall,
     PendingSfBuf,
     SfBuf,
     Thread,
@@ -35,10 +45,13 @@ __all__ = [
     "PAGE_SIZE",
     "SF_BUF_FLAGS",
     "VM_PAGE_BITS_ALL",
+    "Buf",
+    "File",
     "KvaError",
     "Machine",
     "Page",
     "PageFault",
+    "PendingCall",
     "PendingSfBuf",
     "SfBuf",
     "Thread",

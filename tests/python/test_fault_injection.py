@@ -5,9 +5,10 @@ import pytest
 
 import kvabench_cli
 
-# Oracles that see what the guest actually got, as opposed to bookkeeping counters.
+# Oracles that see what the guest actually got (or what reached the device), as opposed to
+# bookkeeping counters and internal invariants.
 DATA_ORACLES = {"observed staleness", "architectural staleness", "bbm staleness", "negative staleness",
-                "unexpected value", "missing error"}
+                "unexpected value", "missing error", "lost write"}
 
 
 def _faults():
@@ -48,6 +49,20 @@ def test_fault_is_caught(fault, clean_run, tmp_path):
             assert row["failed"] == 0, f"{fault} is marked not applicable on {arch} but changed results"
             assert all(fault in r["faults_not_applicable"] for r in data["results"] if r["arch"] == arch)
     assert f"FAIL" in proc.stdout and "injected: " + fault in proc.stdout
+
+
+def test_buffer_cache_faults_apply_everywhere_and_the_clean_library_reports_nothing(clean_run):
+    """Every buf fault applies on every arch (the buffer map exists with or without a direct map),
+    and the clean run had no lost write, buffer-invariant or staleness failure anywhere."""
+    proc = kvabench_cli.run("faults")
+    buf_faults = [line.split()[0] for line in proc.stdout.splitlines() if "[buffer cache]" in line]
+    assert len(buf_faults) >= 7
+    assert not any("pool mode only" in line for line in proc.stdout.splitlines() if "[buffer cache]" in line)
+    assert all(not r["failures"] for r in clean_run["results"])
+    buf_results = [r for r in clean_run["results"] if "/buf/" in r["file"]]
+    assert len({r["testcase"] for r in buf_results}) >= 30
+    assert all(r["counters"]["vfs.lost_writes"] == 0 and r["counters"]["buf.invariant_violations"] == 0
+               for r in buf_results)
 
 
 def test_not_applicable_faults_are_pool_only(clean_run):
