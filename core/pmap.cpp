@@ -172,6 +172,13 @@ void Pmap::clear_modified(vaddr_t va) {
   table_write(page_range(va), [&] { do_clear_modified(va); });
 }
 
+void Pmap::set_accessed(vaddr_t va) {
+  require(capabilities().accessed_flag_faults, "set_accessed");
+  table_write(page_range(va), [&] { do_set_accessed(va); });
+}
+
+void Pmap::do_set_accessed(vaddr_t) { require(false, "set_accessed"); }
+
 void Pmap::do_kenter_large(vaddr_t, paddr_t, std::uint64_t, const KenterAttrs&) {
   require(false, "kenter_large");
 }

@@ -85,6 +85,10 @@ class Pmap {
   paddr_t replace_table(vaddr_t va, int level, bool copy);
   void clear_accessed(vaddr_t va);
   void clear_modified(vaddr_t va);
+  // What pmap_fault does for an access-flag fault on a valid kernel leaf (FreeBSD arm64: sets
+  // ATTR_AF; no TLB maintenance, an AF=0 entry is never cached). Only where
+  // capabilities().accessed_flag_faults; elsewhere the hardware walk sets the flag.
+  void set_accessed(vaddr_t va);
   virtual PteState pte(vaddr_t va) const = 0;           // software walk of the real tables
   virtual std::vector<WalkLevel> walk(vaddr_t va) const = 0;  // every level read, root first
   std::optional<paddr_t> extract(vaddr_t va) const;     // pmap_extract (page offset kept)
@@ -151,6 +155,7 @@ class Pmap {
   virtual paddr_t do_replace_table(vaddr_t va, int level, bool copy);
   virtual void do_clear_accessed(vaddr_t va) = 0;
   virtual void do_clear_modified(vaddr_t va) = 0;
+  virtual void do_set_accessed(vaddr_t va);  // default: unsupported
   // pmap_qenter's PTE writes. Returns true when the range must be invalidated everywhere.
   // Default: kenter every page, invalidate when some replaced PTE was valid.
   virtual bool do_qenter(vaddr_t va, std::span<const paddr_t> pas);

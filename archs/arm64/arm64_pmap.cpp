@@ -177,6 +177,10 @@ void Arm64Pmap::do_clear_accessed(vaddr_t va) {
   update_leaf(va, [](Descriptor& d) { d.set_access_flag(false); });
 }
 
+void Arm64Pmap::do_set_accessed(vaddr_t va) {
+  update_leaf(va, [](Descriptor& d) { d.set_access_flag(true); });
+}
+
 void Arm64Pmap::do_clear_modified(vaddr_t va) {
   update_leaf(va, [](Descriptor& d) {
     if (d.dirty_bit_modifier()) d.set_access_permission(AccessPermission::KernelRo);  // clean

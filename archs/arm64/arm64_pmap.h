@@ -75,6 +75,7 @@ class Arm64Pmap final : public EmulatedPmap {
   paddr_t do_replace_table(vaddr_t va, int level, bool copy) override;
   void do_clear_accessed(vaddr_t va) override;
   void do_clear_modified(vaddr_t va) override;
+  void do_set_accessed(vaddr_t va) override;
   void do_invalidate_local(cpuid_t cpu, vaddr_t va, std::size_t npages) override;
   void do_shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va, std::size_t npages) override;
   void do_invalidate_range_all(cpuid_t cpu, bool local, CpuSet targets, vaddr_t va,

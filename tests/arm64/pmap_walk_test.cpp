@@ -99,6 +99,28 @@ TEST(Arm64PmapWalk, AccessFlagClearFaultsAndNamesTheFault) {
   EXPECT_EQ(model_reports(*p), 0u);
 }
 
+// pmap_fault's repair: AF set again, the retried access reads the page, no TLB maintenance and
+// no report (the AF=0 entry was never cached, the frame is the same).
+TEST(Arm64PmapWalk, SetAccessedAfterAnAccessFlagFaultLetsTheAccessRetry) {
+  auto p = make_arm64(2);
+  const vaddr_t va = p->kva_space().start + 3 * PAGE_SIZE;
+  vm_page* m = pattern_page(p->phys(), 3);
+  p->kenter(va, m->phys_addr);
+  p->load(1, va, 8);
+  p->clear_accessed(va);
+  p->invalidate_range_all(0, va, 1);
+  EXPECT_THROW(p->load(1, va + 16, 8), PageFault);
+  const auto invalidations = p->stats().local_invalidations;
+  p->set_accessed(va);
+  EXPECT_TRUE(p->pte(va).accessed);
+  EXPECT_EQ(p->load(1, va + 16, 8), phys_bytes(p->phys(), m->phys_addr + 16, 8));
+  EXPECT_EQ(p->stats().local_invalidations, invalidations);
+  EXPECT_EQ(model_reports(*p), 0u);
+  p->kremove(va);
+  EXPECT_NO_THROW(p->set_accessed(va)) << "no leaf: nothing to set, as pmap_fault finds none";
+  EXPECT_FALSE(p->pte(va).valid);
+}
+
 TEST(Arm64PmapWalk, RejectsMappingsOutsideKernelKva) {
   auto p = make_arm64(1);
   EXPECT_THROW(p->kenter(p->growable_kva().end, p->phys().base()), KvaError);
