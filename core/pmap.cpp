@@ -46,6 +46,7 @@ struct Verdict {
 Pmap::Pmap(const MachineConfig& cfg, paddr_t ram_base)
     : phys_(std::make_unique<PhysicalMemory>(ram_base, validated(cfg).mem_bytes)),
       ncpus_(cfg.ncpus),
+      break_before_make_(cfg.break_before_make),
       tlb_model_(cfg.ncpus) {}
 
 Pmap::~Pmap() = default;
@@ -102,10 +103,26 @@ void Pmap::retire_changes(VaRange range) {
   for (const Translation& t : added) tlb_model_.mark_bbm(t);
 }
 
+// pmap_kenter names no CPU: a break it makes is issued from CPU 0.
+constexpr cpuid_t kKenterIssuer = 0;
+
+void Pmap::break_before_make(cpuid_t cpu, VaRange range) {
+  if (!break_before_make_ || !capabilities().requires_break_before_make) return;
+  std::vector<Translation> old;
+  cacheable_translations(range, old);
+  std::erase_if(old, [](const Translation& t) { return t.kind != EntryKind::Leaf; });
+  if (old.empty()) return;
+  table_write(range, [&] {
+    for (const Translation& t : old) do_kremove(std::max(t.va, range.start));
+  });
+  invalidate_range_all(cpu, range.start, range.size() / PAGE_SIZE);
+}
+
 void Pmap::kenter(vaddr_t va, paddr_t pa, const KenterAttrs& attrs) {
   if (attrs.global.value_or(false)) require(capabilities().global_entries, "kenter global");
   if (attrs.cache.value_or(CacheMode::WriteBack) != CacheMode::WriteBack)
     require(capabilities().cache_modes, "kenter cache mode");
+  break_before_make(kKenterIssuer, page_range(va));
   table_write(page_range(va), [&] { do_kenter(va, pa, attrs); });
 }
 
@@ -122,6 +139,7 @@ void Pmap::kenter_large(vaddr_t va, paddr_t pa, std::uint64_t size, const Kenter
     throw KvaError("kenter_large: va " + hex(va) + " and pa " + hex(pa) + " must be " +
                    size_name(size) + "-aligned");
   if (attrs.global.value_or(false)) require(capabilities().global_entries, "kenter_large global");
+  break_before_make(kKenterIssuer, {va, va + size});
   table_write({va, va + size}, [&] { do_kenter_large(va, pa, size, attrs); });
 }
 
@@ -154,6 +172,13 @@ void Pmap::clear_modified(vaddr_t va) {
   table_write(page_range(va), [&] { do_clear_modified(va); });
 }
 
+void Pmap::set_accessed(vaddr_t va) {
+  require(capabilities().accessed_flag_faults, "set_accessed");
+  table_write(page_range(va), [&] { do_set_accessed(va); });
+}
+
+void Pmap::do_set_accessed(vaddr_t) { require(false, "set_accessed"); }
+
 void Pmap::do_kenter_large(vaddr_t, paddr_t, std::uint64_t, const KenterAttrs&) {
   require(false, "kenter_large");
 }
@@ -179,6 +204,7 @@ bool Pmap::do_qenter(vaddr_t va, std::span<const paddr_t> pas) {
 void Pmap::qenter(cpuid_t cpu, vaddr_t va, std::span<const paddr_t> pas) {
   check_cpu(cpu);
   if (pas.empty()) return;
+  break_before_make(cpu, page_range(va, pas.size()));  // then nothing valid is replaced
   const bool invalidate = table_write(page_range(va, pas.size()), [&] { return do_qenter(va, pas); });
   if (invalidate) invalidate_range_all(cpu, va, pas.size());
 }
@@ -199,23 +225,37 @@ void Pmap::invalidate_local(cpuid_t cpu, vaddr_t va, std::size_t npages) {
   do_invalidate_local(cpu, va, npages);
 }
 
-void Pmap::shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va, std::size_t npages) {
-  check_cpu(initiator);
+CpuSet Pmap::shootdown_targets(cpuid_t initiator, CpuSet targets) {
   targets = targets & all_cpus();
   targets.clr(initiator);
   if (faults_.enabled(Fault::DropShootdownIpi) && !targets.empty()) {
     targets.clr(targets.last());
     ++stats_.dropped_ipis;
   }
-  if (targets.empty()) return;
-  ++stats_.shootdowns;
-  stats_.shootdown_targets += static_cast<std::uint64_t>(targets.count());
-  do_shootdown(initiator, targets, va, npages);
+  if (!targets.empty()) {
+    ++stats_.shootdowns;
+    stats_.shootdown_targets += static_cast<std::uint64_t>(targets.count());
+  }
+  return targets;
+}
+
+void Pmap::shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va, std::size_t npages) {
+  check_cpu(initiator);
+  targets = shootdown_targets(initiator, targets);
+  if (!targets.empty()) do_shootdown(initiator, targets, va, npages);
 }
 
 void Pmap::invalidate_range_all(cpuid_t cpu, vaddr_t va, std::size_t npages) {
-  invalidate_local(cpu, va, npages);
-  shootdown(cpu, all_cpus(), va, npages);
+  check_cpu(cpu);
+  const bool local = !faults_.enabled(Fault::SkipLocalInvalidation);
+  const CpuSet targets = shootdown_targets(cpu, all_cpus());
+  do_invalidate_range_all(cpu, local, targets, va, npages);
+}
+
+void Pmap::do_invalidate_range_all(cpuid_t cpu, bool local, CpuSet targets, vaddr_t va,
+                                   std::size_t npages) {
+  if (local) do_invalidate_local(cpu, va, npages);
+  if (!targets.empty()) do_shootdown(cpu, targets, va, npages);
 }
 
 void Pmap::flush_local(cpuid_t cpu, bool include_global) {

@@ -35,6 +35,11 @@ struct MachineConfig {
   std::size_t mem_bytes = 16u << 20;        // guest RAM
   std::ostream* trace = nullptr;            // per-vCPU disassembled guest trace when set
   ExecMode exec_mode = ExecMode::Fast;      // emulated archs only; same results either way
+  // Where the ISA requires break-before-make (capabilities().requires_break_before_make), the
+  // pmap breaks a valid entry before replacing it in kenter, kenter_large and qenter: entry
+  // invalid -> invalidation everywhere (DSB, TLBI, DSB) -> new entry. FreeBSD does not (its
+  // kernel pmaps store over valid entries and invalidate afterwards): the default.
+  bool break_before_make = false;
 };
 
 class Pmap {
@@ -61,7 +66,8 @@ class Pmap {
   // Kernel VA beyond kernel_vm_end: no page tables until growkernel() or kenter_large().
   virtual VaRange growable_kva() const { return {}; }
 
-  // --- table writes, no TLB maintenance (pmap_kenter / pmap_kremove semantics)
+  // --- table writes, no TLB maintenance (pmap_kenter / pmap_kremove semantics), except the
+  // break of MachineConfig::break_before_make, issued from CPU 0 (kenter names no CPU).
   void kenter(vaddr_t va, paddr_t pa, const KenterAttrs& attrs = {});
   void kremove(vaddr_t va);  // clears the leaf that maps va, whatever its size
   // One large page of `size` bytes (capabilities().large_page_sizes); va and pa aligned to it.
@@ -79,6 +85,10 @@ class Pmap {
   paddr_t replace_table(vaddr_t va, int level, bool copy);
   void clear_accessed(vaddr_t va);
   void clear_modified(vaddr_t va);
+  // What pmap_fault does for an access-flag fault on a valid kernel leaf (FreeBSD arm64: sets
+  // ATTR_AF; no TLB maintenance, an AF=0 entry is never cached). Only where
+  // capabilities().accessed_flag_faults; elsewhere the hardware walk sets the flag.
+  void set_accessed(vaddr_t va);
   virtual PteState pte(vaddr_t va) const = 0;           // software walk of the real tables
   virtual std::vector<WalkLevel> walk(vaddr_t va) const = 0;  // every level read, root first
   std::optional<paddr_t> extract(vaddr_t va) const;     // pmap_extract (page offset kept)
@@ -145,6 +155,7 @@ class Pmap {
   virtual paddr_t do_replace_table(vaddr_t va, int level, bool copy);
   virtual void do_clear_accessed(vaddr_t va) = 0;
   virtual void do_clear_modified(vaddr_t va) = 0;
+  virtual void do_set_accessed(vaddr_t va);  // default: unsupported
   // pmap_qenter's PTE writes. Returns true when the range must be invalidated everywhere.
   // Default: kenter every page, invalidate when some replaced PTE was valid.
   virtual bool do_qenter(vaddr_t va, std::span<const paddr_t> pas);
@@ -155,6 +166,12 @@ class Pmap {
   // `targets` is non-empty, excludes the initiator, and has fault injection already applied.
   // Count ipis / broadcasts here; the base counts shootdowns and shootdown_targets.
   virtual void do_shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va, std::size_t npages) = 0;
+  // pmap_invalidate_range's mechanism: [va, +npages) on `cpu` unless `local` is false (fault
+  // injection), and on `targets` (already counted, fault injection applied; may be empty).
+  // Default: do_invalidate_local, then do_shootdown. An arch whose kernel does both as one
+  // sequence overrides it (riscv: fence, SBI remote fence, then the local sfence.vma).
+  virtual void do_invalidate_range_all(cpuid_t cpu, bool local, CpuSet targets, vaddr_t va,
+                                       std::size_t npages);
   virtual void do_flush_local(cpuid_t cpu, bool include_global) = 0;
   // One access that stays within a page. Throw PageFault when the guest faults.
   virtual void do_load(cpuid_t cpu, vaddr_t va, std::span<std::uint8_t> out) = 0;
@@ -170,11 +187,17 @@ class Pmap {
 
  private:
   void check_cpu(cpuid_t cpu) const;
+  // The targets a shootdown from `initiator` reaches: without the initiator, with fault
+  // injection applied; counts the shootdown when any remain.
+  CpuSet shootdown_targets(cpuid_t initiator, CpuSet targets);
   // Runs `write` between two snapshots of the cacheable translations over `range` and retires
   // (and, under break-before-make rules, marks) what the write changed.
   template <class Write>
   auto table_write(VaRange range, Write&& write);
   void retire_changes(VaRange range);
+  // MachineConfig::break_before_make: clears every cacheable leaf in `range` and invalidates
+  // the range everywhere from `cpu`, before a new entry is written there.
+  void break_before_make(cpuid_t cpu, VaRange range);
   // Architectural oracle, before the access: a held retired translation that differs from
   // the tables (frame, or write permission for a store) is reported.
   void check_architectural(cpuid_t cpu, vaddr_t va, AccessKind kind);
@@ -186,6 +209,7 @@ class Pmap {
   void access(cpuid_t cpu, vaddr_t va, AccessKind kind, Access&& run);
 
   int ncpus_;
+  bool break_before_make_;
   PmapStats stats_;
   StaleLog stale_;
   FaultSet faults_;

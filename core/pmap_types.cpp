@@ -45,6 +45,8 @@ std::vector<std::string> feature_names(const PmapCapabilities& c) {
   if (c.walk_cache) f.push_back("walk_cache");
   if (c.root_registers) f.push_back("root_registers");
   if (c.requires_break_before_make) f.push_back("bbm");
+  if (c.broadcast_invalidation) f.push_back("bcast");
+  if (c.accessed_flag_faults) f.push_back("af_fault");
   if (c.caches_invalid_entries) f.push_back("negative_cache");
   if (c.growable_kva) f.push_back("growkernel");
   return f;
@@ -56,6 +58,7 @@ const std::vector<std::string>& known_feature_names() {
     all.large_page_sizes = {std::uint64_t{1} << 21, std::uint64_t{1} << 22, std::uint64_t{1} << 30};
     all.global_entries = all.cache_modes = all.walk_cache = all.root_registers = true;
     all.requires_break_before_make = all.caches_invalid_entries = all.growable_kva = true;
+    all.broadcast_invalidation = all.accessed_flag_faults = true;
     all.table_reach = {std::uint64_t{1} << 21};
     return feature_names(all);
   }();

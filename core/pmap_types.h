@@ -69,6 +69,12 @@ struct PmapCapabilities {
   bool walk_cache = false;             // upper-level entries may be cached (paging-structure caches)
   bool root_registers = false;         // top-level entries held in registers until a root reload
   bool requires_break_before_make = false;
+  // Remote invalidation is one hardware broadcast (arm64 TLBI ...IS) that reaches every CPU,
+  // the issuer included, with no IPIs: shootdowns cannot address a subset of CPUs.
+  bool broadcast_invalidation = false;
+  // An access through a leaf whose accessed flag is clear faults instead of setting it (no
+  // hardware update: arm64 without FEAT_HAFDBS, riscv Svade); such a leaf is never cached.
+  bool accessed_flag_faults = false;
   bool caches_invalid_entries = false; // a walk that found nothing may be cached (negative)
   bool growable_kva = false;           // growable_kva() is non-empty; growkernel works
   // A write that finds only a read-only cached entry re-walks or faults, and either drops that
