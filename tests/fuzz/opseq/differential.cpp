@@ -43,18 +43,18 @@ class Run {
  public:
   Run(const std::uint8_t* data, std::size_t size, const DiffOptions& opts) : opts_(opts) {
     ByteSource head(data, size);
-    shape_.ncpus = 1 + head.below(4);
+    const std::uint8_t b0 = head.byte();
+    shape_.ncpus = 1 + b0 % 4;
+    shape_.unmapped_bufs = b0 & 4;
     shape_.nsfbufs = 1 + static_cast<int>(head.below(6));
     body_ = data + head.consumed();
     body_size_ = size - head.consumed();
   }
 
   DiffResult go() {
-    for (const auto& a : arch_registry()) {
-      worlds_.push_back(std::make_unique<World>(a, shape_));
-      if (a.emulated)
-        for (Fault f : opts_.faults) worlds_.back()->pmap().faults().enable(f);
-    }
+    FaultSet faults;
+    for (Fault f : opts_.faults) faults.enable(f);
+    for (const auto& a : arch_registry()) worlds_.push_back(std::make_unique<World>(a, shape_, a.emulated ? faults : FaultSet{}));
     for (auto& w : worlds_) {
       if (w->arch().emulated) continue;
       Group g;
@@ -79,10 +79,11 @@ class Run {
   DiffResult fail(const std::string& what) {
     std::ostringstream o;
     o << what << "\nmachine: " << shape_.ncpus << " cpus, " << shape_.nsfbufs << " sf_bufs, "
-      << shape_.threads_per_cpu << " threads per cpu\nops:\n";
+      << shape_.threads_per_cpu << " threads per cpu" << (shape_.unmapped_bufs ? ", unmapped buffers" : "")
+      << "\nops:\n";
     for (std::size_t i = 0; i < log_.size(); ++i) o << "  #" << i << " " << log_[i] << "\n";
     result_.ok = false;
-    result_.report = o.str();
+    result_.report = (opts_.list_ops ? result_.report : "") + o.str();  // listed outcomes first
     return result_;
   }
 
@@ -98,6 +99,62 @@ class Run {
            stale.front().describe());
       return false;
     }
+    for (const LostWrite& lw : w.vfs().lost_writes()) {
+      const auto f = static_cast<std::size_t>(std::stoi(lw.file.substr(1)));  // files are named f<handle>
+      if (w.raw_stored[f]) continue;
+      fail(w.arch().name + ": lost write at #" + std::to_string(log_.size() - 1) + " " + op.text + ": " + lw.file +
+           " offset " + std::to_string(lw.offset) + " (" + std::to_string(lw.length) + " bytes) " + lw.when);
+      return false;
+    }
+    if (!w.bufs().violations().empty()) {
+      fail(w.arch().name + ": buffer invariant broken at #" + std::to_string(log_.size() - 1) + " " + op.text + ": " +
+           w.bufs().violations().front().message);
+      return false;
+    }
+    return true;
+  }
+
+  // The decoder's prediction (its logical model of the files) against the reference's outcome.
+  bool check_expected(const World& ref, const Op& op, const Outcome& o) {
+    const std::string result = o.what.substr(0, o.what.find(" ["));  // without other calls' returns
+    const bool what_ok = !op.expect_what || *op.expect_what == result;
+    const bool bytes_ok = !op.expect_bytes || *op.expect_bytes == o.bytes;
+    if (what_ok && bytes_ok) return true;
+    Outcome want;
+    want.what = op.expect_what.value_or(o.what);
+    want.bytes = op.expect_bytes.value_or(o.bytes);
+    std::string where = "first differing byte: ";
+    for (std::size_t i = 0; i < std::max(want.bytes.size(), o.bytes.size()); ++i)
+      if (i >= want.bytes.size() || i >= o.bytes.size() || want.bytes[i] != o.bytes[i]) {
+        where += std::to_string(i);
+        break;
+      }
+    fail(ref.arch().name + " differs from the logical model at #" + std::to_string(log_.size() - 1) + " " + op.text +
+         "\n  model: " + show(want) + "\n  " + ref.arch().name + ": " + show(o) + (bytes_ok ? "" : "\n  " + where));
+    return false;
+  }
+
+  // Applies ops to the reference and then to each world of the group, comparing as it goes.
+  bool apply(Group& g, const std::vector<Op>& batch, std::size_t& ops) {
+    for (const auto& op : batch) {
+      ++ops;
+      log_.push_back(op.text);
+      Outcome want = run_op(*g.ref, op);
+      if (opts_.list_ops)
+        result_.report += g.ref->arch().name + " #" + std::to_string(log_.size() - 1) + " " + op.text + ": " +
+                          show(want) + "\n";
+      if (!check_world(*g.ref, op, want) || !check_expected(*g.ref, op, want)) return false;
+      for (World* w : g.worlds) {
+        Outcome got = run_op(*w, op);
+        if (!check_world(*w, op, got)) return false;
+        if (!(got == want)) {
+          fail(w->arch().name + " differs from " + g.ref->arch().name + " at #" + std::to_string(log_.size() - 1) +
+               " " + op.text + "\n  " + g.ref->arch().name + ": " + show(want) + "\n  " + w->arch().name + ": " +
+               show(got));
+          return false;
+        }
+      }
+    }
     return true;
   }
 
@@ -110,26 +167,16 @@ class Run {
     while (!src.exhausted() && ops < opts_.max_ops) {
       std::vector<Op> batch;
       table[src.below(static_cast<std::uint32_t>(table.size()))].decode(src, model, batch);
-      for (const auto& op : batch) {
-        ++ops;
-        log_.push_back(op.text);
-        Outcome want = run_op(*g.ref, op);
-        if (opts_.list_ops)
-          result_.report += g.ref->arch().name + " #" + std::to_string(log_.size() - 1) + " " + op.text + ": " +
-                            show(want) + "\n";
-        if (!check_world(*g.ref, op, want)) return false;
-        for (World* w : g.worlds) {
-          Outcome got = run_op(*w, op);
-          if (!check_world(*w, op, got)) return false;
-          if (!(got == want)) {
-            fail(w->arch().name + " differs from " + g.ref->arch().name + " at #" + std::to_string(log_.size() - 1) +
-                 " " + op.text + "\n  " + g.ref->arch().name + ": " + show(want) + "\n  " + w->arch().name + ": " +
-                 show(got));
-            return false;
-          }
-        }
-      }
+      if (!apply(g, batch, ops)) return false;
     }
+    // Held buffers are released (a waiter may get one each time), then the files are checked.
+    for (int round = 0; round <= Model::max_buf_handles; ++round) {
+      std::vector<Op> batch;
+      release_held_buffers(model, batch);
+      if (batch.empty()) break;
+      if (!apply(g, batch, ops)) return false;
+    }
+    if (!apply(g, {verify_files_op(model)}, ops)) return false;
     result_.ops += ops;
     return check_end(g);
   }

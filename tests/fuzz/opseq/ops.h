@@ -8,11 +8,13 @@
 // subsystem (the buffer cache, files) adds a family: a *_ops() function and one table line.
 #pragma once
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/cpuset.h"
 #include "tests/fuzz/opseq/byte_source.h"
+#include "tests/fuzz/opseq/file_model.h"
 #include "tests/fuzz/opseq/world.h"
 
 namespace kva::fuzz {
@@ -28,8 +30,12 @@ struct Outcome {
 };
 
 struct Op {
+  Op(std::string t, std::function<Outcome(World&)> a) : text(std::move(t)), apply(std::move(a)) {}
   std::string text;  // for reports: "read cpu1 sf#2+100 len 16"
   std::function<Outcome(World&)> apply;
+  // What the decoder's own logical model predicts (file ops): the outcome's text and bytes.
+  std::optional<std::string> expect_what;
+  std::optional<std::vector<std::uint8_t>> expect_bytes;
 };
 
 // Decoder state: the reference world and what a correct caller knows.
@@ -50,12 +56,36 @@ struct Model {
   std::vector<int> pte_refs;  // page handle -> reservation PTEs mapping it
   static constexpr int max_pages = 24, max_reservations = 6, max_reservation_pages = 4;
 
+  // Files: their logical contents (file handle -> model), and per getblk/bread handle what its
+  // holder did to the buffer: filled it whole (so its contents are valid without B_CACHE) or
+  // changed it (then only a write may release it: brelse would lose the change).
+  std::vector<FileModel> files;
+  std::vector<bool> raw_stored;  // as World::raw_stored, known when decoding
+  struct BufNote {
+    bool filled = false, modified = false;
+  };
+  std::vector<BufNote> bufs;
+  static constexpr int max_files = 3, max_buf_handles = 128;
+  static constexpr std::uint64_t max_file_size = 64u << 10;
+
   // Handles in a given state, for decoders to choose from.
   std::vector<int> live_pages() const;
   std::vector<int> idle_threads() const;
   std::vector<int> live_sfs() const;
   bool page_in_use(int page) const;  // by an sf_buf (live or pending) or a reservation PTE
   int thread_cpu(int thread) const { return thread % ncpus; }
+  // Buffer and file rules of a correct caller.
+  int held_by(int thread) const;         // the buffer handle td holds or waits for, -1: none
+  std::vector<int> free_threads() const; // idle and holding no buffer
+  bool file_busy(int file) const;        // a buffer of it is held or waited for
+  bool any_file_busy() const;
+  // An sf_buf is free for a file op's page loop and nothing waits for one (else that waiter
+  // would take it and the file op would sleep).
+  bool sf_buf_available() const;
+  std::vector<int> live_bufs() const;    // held buffers whose holder is idle
+  bool buf_valid(int handle) const {
+    return ref.bufs_held[static_cast<std::size_t>(handle)].cache || bufs[static_cast<std::size_t>(handle)].filled;
+  }
 };
 
 struct OpDef {
@@ -69,7 +99,14 @@ std::vector<OpDef> page_ops();
 std::vector<OpDef> sf_buf_ops();
 std::vector<OpDef> pmap_ops();
 std::vector<OpDef> access_ops();
+std::vector<OpDef> buf_ops();
+std::vector<OpDef> file_ops();
 const std::vector<OpDef>& op_table();  // every family's ops, in a fixed order
+// The end of every sequence: ops that release the buffers still held (appended to `out`,
+// nothing once none is held or waited for), then verify_files_op().
+void release_held_buffers(Model& m, std::vector<Op>& out);
+// sync, then every file's device contents must equal the decoder's model.
+Op verify_files_op(const Model& m);
 
 // Shared by decoders: invalidations an access by `cpu` to reserved pages [first, first+n)
 // needs first, appended to `out` (and the model updated).

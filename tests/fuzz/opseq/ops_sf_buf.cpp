@@ -32,7 +32,8 @@ std::vector<OpDef> sf_buf_ops() {
       {"sf_buf_alloc",
        [](ByteSource& src, Model& m, std::vector<Op>& out) {
          if (m.ref.sfs.size() >= kMaxHandles) return;
-         int td = pick(src, m.idle_threads());
+         // Not a buffer holder: sleeping here would keep its buffer (and its waiters) forever.
+         int td = pick(src, m.free_threads());
          std::vector<int> wired;
          for (int p : m.live_pages())
            if (m.ref.pages[static_cast<std::size_t>(p)]->wire_count > 0) wired.push_back(p);

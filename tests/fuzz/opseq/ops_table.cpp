@@ -36,6 +36,52 @@ bool Model::page_in_use(int page) const {
   return false;
 }
 
+int Model::held_by(int thread) const {
+  for (std::size_t i = 0; i < ref.bufs_held.size(); ++i) {
+    const BufHandle& h = ref.bufs_held[i];
+    if (h.thread == thread && (h.state == BufHandle::State::Live || h.state == BufHandle::State::Pending))
+      return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::vector<int> Model::free_threads() const {
+  std::vector<int> out;
+  for (int td : idle_threads())
+    if (held_by(td) < 0) out.push_back(td);
+  return out;
+}
+
+bool Model::file_busy(int file) const {
+  for (const BufHandle& h : ref.bufs_held)
+    if (h.file == file && (h.state == BufHandle::State::Live || h.state == BufHandle::State::Pending)) return true;
+  return false;
+}
+
+bool Model::any_file_busy() const {
+  for (std::size_t f = 0; f < files.size(); ++f)
+    if (file_busy(static_cast<int>(f))) return true;
+  return false;
+}
+
+bool Model::sf_buf_available() const {
+  if (ref.sfbufs().direct_map_mode()) return true;
+  for (const auto& h : ref.sfs)
+    if (h.state == SfHandle::State::Pending) return false;
+  return ref.sfbufs().stats().nsfbufsused < ref.shape().nsfbufs;
+}
+
+std::vector<int> Model::live_bufs() const {
+  std::vector<int> out;
+  for (std::size_t i = 0; i < ref.bufs_held.size(); ++i) {
+    const BufHandle& h = ref.bufs_held[i];
+    if (h.state == BufHandle::State::Live &&
+        ref.threads[static_cast<std::size_t>(h.thread)]->state() == Thread::State::Idle)
+      out.push_back(static_cast<int>(i));
+  }
+  return out;
+}
+
 int pick(ByteSource& src, const std::vector<int>& from) {
   return from.empty() ? -1 : from[src.below(static_cast<std::uint32_t>(from.size()))];
 }
@@ -88,7 +134,7 @@ std::string hex(std::uint64_t v) {
 const std::vector<OpDef>& op_table() {
   static const std::vector<OpDef> table = [] {
     std::vector<OpDef> t;
-    for (auto family : {page_ops, sf_buf_ops, pmap_ops, access_ops})
+    for (auto family : {page_ops, sf_buf_ops, pmap_ops, access_ops, buf_ops, file_ops})
       for (auto& def : family()) t.push_back(def);
     return t;
   }();
