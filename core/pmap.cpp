@@ -30,6 +30,14 @@ vaddr_t Pmap::phys_to_dmap(paddr_t) const {
   throw KvaError(std::string(arch_name()) + " has no direct map (PHYS_TO_DMAP)");
 }
 
+bool VaFormat::fits(vaddr_t va) const {
+  if (width < 64 && (va >> width) != 0) return false;
+  if (bits >= width) return true;
+  const vaddr_t all = width == 64 ? ~vaddr_t{0} : (vaddr_t{1} << width) - 1;
+  const vaddr_t upper = va >> (bits - 1);  // bit bits-1 and every bit above it
+  return upper == 0 || upper == all >> (bits - 1);
+}
+
 std::optional<paddr_t> Pmap::extract(vaddr_t va) const {
   const PteState p = pte(va);
   if (!p.valid) return std::nullopt;

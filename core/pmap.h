@@ -31,6 +31,15 @@ struct VaRange {
   bool contains(vaddr_t va) const { return va >= start && va < end; }
 };
 
+// The virtual-address format: a `width`-bit address (32 or 64) whose low `bits` are translated;
+// the bits from `bits` up to `width` must all copy bit `bits - 1` (x86-64 canonical form).
+// Front ends refuse a VA that does not fit instead of letting the arch truncate it.
+struct VaFormat {
+  int width = 64;
+  int bits = 64;
+  bool fits(vaddr_t va) const;
+};
+
 // The leaf PTE for a VA, decoded into machine-independent terms.
 struct PteState {
   bool valid = false;
@@ -68,6 +77,7 @@ class Pmap {
   virtual vaddr_t phys_to_dmap(paddr_t pa) const;   // PHYS_TO_DMAP; throws when no direct map
   // KVA reserved for sf_bufs and buffer maps; its page-table pages already exist.
   virtual VaRange kva_space() const = 0;
+  virtual VaFormat va_format() const { return {}; }
 
   // --- PTE operations: no TLB maintenance (pmap_kenter / pmap_kremove semantics)
   virtual void kenter(vaddr_t va, paddr_t pa) = 0;  // valid, writable, A = D = 0, not global

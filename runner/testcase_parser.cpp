@@ -93,10 +93,12 @@ Testcase parse_document(const std::string& path, const YAML::Node& doc) {
 
 }  // namespace
 
-Testcase parse_testcase_file(const std::string& path) {
+namespace {
+template <class Load>
+Testcase parse_with(const std::string& path, Load load) {
   YAML::Node doc;
   try {
-    doc = YAML::LoadFile(path);
+    doc = load();
   } catch (const YAML::BadFile&) {
     throw InputError(path, 0, 0, "cannot open file");
   } catch (const YAML::Exception& e) {
@@ -109,6 +111,15 @@ Testcase parse_testcase_file(const std::string& path) {
   } catch (const YAML::Exception& e) {
     throw InputError(path, e.mark, e.msg);
   }
+}
+}  // namespace
+
+Testcase parse_testcase_file(const std::string& path) {
+  return parse_with(path, [&] { return YAML::LoadFile(path); });
+}
+
+Testcase parse_testcase_text(const std::string& text, const std::string& path) {
+  return parse_with(path, [&] { return YAML::Load(text); });
 }
 
 std::vector<std::string> expand_testcase_paths(const std::vector<std::string>& paths) {

@@ -11,6 +11,7 @@
 //    until the next one. QEMU re-reads them on each walk, so only the model can show a walk
 //    through a PDPTE changed in memory since the CPU's last CR3 load.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <optional>
@@ -48,6 +49,13 @@ class X86Pmap final : public EmulatedPmap {
   bool has_direct_map() const override { return platform_.dmap_base.has_value(); }
   vaddr_t phys_to_dmap(paddr_t pa) const override;
   VaRange kva_space() const override { return platform_.kva; }
+  // 32-bit modes translate every bit of a 32-bit VA; long mode the bits the root table reaches.
+  VaFormat va_format() const override {
+    const int width = platform_.mode == CpuMode::Long64 ? 64 : 32;
+    int reach = static_cast<int>(Paging::kShift[0]);
+    for (std::size_t n = Paging::kEntries[0]; n > 1; n >>= 1) ++reach;
+    return {width, std::min(width, reach)};
+  }
 
   void kenter(vaddr_t va, paddr_t pa) override;
   void kremove(vaddr_t va) override;

@@ -35,5 +35,7 @@ void bind_page(py::module_& m, MachineClass& cls);             // page_bindings.
 void bind_pmap_ops(MachineClass& cls);                         // pmap_bindings.cpp
 void bind_observation(MachineClass& cls);                      // observation_bindings.cpp
 void bind_sf_buf(py::module_& m, MachineClass& cls);           // sf_buf_bindings.cpp
+void bind_api(py::module_& m, MachineClass& cls);              // api_bindings.cpp
+void bind_runner(py::module_& m);                              // runner_bindings.cpp
 
 }  // namespace kva::pyapi

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,13 @@ struct MachineOptions {
   std::uint64_t seed = 1;
   std::vector<std::string> inject;  // fault names
   bool trace = false;               // collect the per-vCPU disassembled guest trace
+  ExecMode exec_mode = ExecMode::Fast;
+};
+
+// A handle used after what it named was reused (an SfBuf whose slot was recycled).
+class StaleHandle : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 class Machine;
@@ -39,15 +47,19 @@ struct ThreadHandle {
   Thread* td;
 };
 
+// generation: sf->generation when the handle was made; the slot's differs once recycled.
 struct SfBufHandle {
   std::shared_ptr<Machine> machine;
   sf_buf* sf;
+  std::uint64_t generation;
+  bool stale() const { return sf->generation != generation; }
 };
 
 // The result of an sf_buf_alloc() whose thread slept: filled in from inside Machine::run().
 struct PendingAlloc {
   bool done = false;
   sf_buf* sf = nullptr;  // nullptr: the call returned NULL
+  std::uint64_t generation = 0;  // sf's when the call returned
 };
 
 struct PendingSfBufHandle {
@@ -76,7 +88,7 @@ class Machine : public std::enable_shared_from_this<Machine> {
   CpuSet cpus(const std::vector<int>& list) const;
   vm_page* page(const PageHandle& p) const;
   Thread& thread(const ThreadHandle& t) const;
-  sf_buf* sf_buf_of(const SfBufHandle& s) const;
+  sf_buf* sf_buf_of(const SfBufHandle& s) const;  // also StaleHandle once the slot was recycled
 
   void inject(const std::string& fault_name);
   std::vector<std::string> enabled_faults() const;
@@ -85,7 +97,7 @@ class Machine : public std::enable_shared_from_this<Machine> {
   ThreadHandle thread_create(const std::string& name, int cpu, bool pinned);
   PageHandle handle(vm_page* m) { return {shared_from_this(), m}; }
   ThreadHandle handle(Thread* td) { return {shared_from_this(), td}; }
-  SfBufHandle handle(sf_buf* sf) { return {shared_from_this(), sf}; }
+  SfBufHandle handle(sf_buf* sf) { return {shared_from_this(), sf, sf->generation}; }
   std::string take_trace();  // the trace collected since the last call
 
  private:

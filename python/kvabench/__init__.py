@@ -1,49 +1,82 @@
 """kvabench: script experiments on FreeBSD's sf_buf(9)/buf(9) page mappings.
 
     import kvabench
-    m = kvabench.Machine("ref", cpus=2)
-    page = m.page_alloc(fill=0xAB, wired=True)
-    td = m.thread("td0", cpu=0)
-    sf = m.sf_buf_alloc(td, page)
-    m.load(1, sf.kva, 4)      # b'\\xab\\xab\\xab\\xab'
-    m.tlb(1), m.stale(), m.stats()
+    with kvabench.Machine("i386", cpus=2) as m:
+        page = m.page_alloc(fill=0xAB)                 # wired, as in YAML
+        td = m.thread("td0", cpu=0)
+        with m.sf_buf_alloc(td, page) as sf:           # freed on exit
+            m.read(1, sf.kva, 4)                       # b'\\xab\\xab\\xab\\xab'
+        m.tlb(), m.stale(), m.stats()
 
-Arch names come from kvabench.archs(); fault switches from kvabench.faults().
+    kvabench.run("testcases/", archs=["i386"]).to_pandas()   # YAML testcases, in-process
+
+Arch names come from kvabench.archs(), fault switches from kvabench.faults(); errors are the
+classes of kvabench.errors.
 """
-# _core needs libcapstone.so.5, a SONAME the capstone wheel's library carries under another file
-# name: importing capstone first loads that library, which the loader then reuses for _core.
+# errors first: _core raises its classes. _core needs libcapstone.so.5, a SONAME the capstone
+# wheel's library carries under another file name: importing capstone first loads that library,
+# which the loader then reuses for _core.
+from . import errors  # noqa: I001
 import capstone as _capstone  # noqa: F401
 
-from ._core import (
-    PAGE_SIZE,
-    SF_BUF_FLAGS,
-    VM_PAGE_BITS_ALL,
+from . import _core
+from .errors import (
+    ArgumentError,
+    ArgumentTypeError,
+    DeadlockError,
+    KvabenchError,
     KvaError,
-    Machine,
-    Page,
+    MachineClosedError,
     PageFault,
-    PendingSfBuf,
-    SfBuf,
-    Thread,
-    archs,
-    faults,
-    parse_sf_buf_flags,
-    parse_size,
+    StaleHandleError,
+    StateError,
+    TestcaseError,
 )
+from .flags import PteFlags, SfBufFlags
+from .handles import Page, PendingSfBuf, SfBuf, Thread
+from .machine import PAGE_SIZE, Machine, parse_size
+from .registry import archs, faults
+from .results import ArchInfo, Counters, FaultInfo, PteState, StaleReport, TlbEntry, VaRange
+from .runs import Failure, Job, JobResult, RunResult, list_jobs, run
+
+__version__: str = _core.__version__
+VM_PAGE_BITS_ALL: int = _core.VM_PAGE_BITS_ALL
 
 __all__ = [
+    "__version__",
     "PAGE_SIZE",
-    "SF_BUF_FLAGS",
     "VM_PAGE_BITS_ALL",
-    "KvaError",
     "Machine",
     "Page",
-    "PageFault",
-    "PendingSfBuf",
-    "SfBuf",
     "Thread",
+    "SfBuf",
+    "PendingSfBuf",
+    "SfBufFlags",
+    "PteFlags",
+    "ArchInfo",
+    "FaultInfo",
+    "VaRange",
+    "PteState",
+    "TlbEntry",
+    "StaleReport",
+    "Counters",
     "archs",
     "faults",
-    "parse_sf_buf_flags",
+    "run",
+    "list_jobs",
+    "Job",
+    "JobResult",
+    "Failure",
+    "RunResult",
     "parse_size",
+    "KvabenchError",
+    "ArgumentError",
+    "ArgumentTypeError",
+    "KvaError",
+    "PageFault",
+    "DeadlockError",
+    "StateError",
+    "MachineClosedError",
+    "StaleHandleError",
+    "TestcaseError",
 ]

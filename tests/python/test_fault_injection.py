@@ -3,59 +3,53 @@ expectations unchanged) some testcase fails on every arch where the fault applie
 least one failure comes from a staleness or value oracle, not only from counters."""
 import pytest
 
+import kvabench
 import kvabench_cli
 
 # Oracles that see what the guest actually got, as opposed to bookkeeping counters.
 DATA_ORACLES = {"observed staleness", "architectural staleness", "unexpected value", "missing error"}
-
-
-def _faults():
-    if not kvabench_cli.binary().exists():
-        return []
-    return kvabench_cli.listing_names("faults")
+FAULTS = kvabench.faults().names()
 
 
 @pytest.fixture(scope="module")
-def clean_run(kvabench_bin, tmp_path_factory):
-    proc, data = kvabench_cli.run_json(tmp_path_factory.mktemp("clean"), kvabench_cli.LIBRARY, "-j", "2")
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    return data
+def clean_run():
+    results = kvabench.run(kvabench_cli.LIBRARY, jobs=2)
+    assert results.passed, results.describe_failures()
+    return results
 
 
 def test_library_has_faults_to_check():
-    assert len(_faults()) >= 5
+    assert len(FAULTS) >= 5
 
 
-@pytest.mark.parametrize("fault", _faults())
-def test_fault_is_caught(fault, clean_run, tmp_path):
-    proc, data = kvabench_cli.run_json(tmp_path, kvabench_cli.LIBRARY, "--inject", fault, "-j", "2")
-    assert proc.returncode == 1, f"--inject {fault}: expected failures (exit 1), got {proc.returncode}"
-    assert data["injected"] == [fault]
-    summary = {row["arch"]: row for row in data["summary"]}
-    applicable = [a for a, row in summary.items() if fault not in row["faults_not_applicable"]]
+@pytest.mark.parametrize("fault", FAULTS)
+def test_fault_is_caught(fault, clean_run):
+    results = kvabench.run(kvabench_cli.LIBRARY, inject=[fault], jobs=2)
+    assert not results.passed, f"inject={fault}: no testcase failed"
+    assert all(r.injected == (fault,) for r in results)
+    summary = {row.arch: row for row in results.summary()}
+    applicable = [a for a, row in summary.items() if fault not in row.faults_not_applicable]
     assert applicable, f"{fault} applies to no arch"
     for arch in applicable:
-        failures = [f for r in data["results"] if r["arch"] == arch for f in r["failures"]]
-        assert failures, f"--inject {fault}: no testcase fails on {arch}"
-        oracles = {f["oracle"] for f in failures}
+        failures = [f for r in results.where(arch=arch) for f in r.failures]
+        assert failures, f"inject={fault}: no testcase fails on {arch}"
+        oracles = {f.oracle for f in failures}
         assert oracles & DATA_ORACLES, f"{fault} on {arch} only caught by {oracles}"
-        # Every failure line names where it happened.
-        assert all(f["step"] for f in failures)
+        # Every failure names where it happened.
+        assert all(f.step for f in failures)
     for arch, row in summary.items():
-        if fault in row["faults_not_applicable"]:
+        if fault in row.faults_not_applicable:
             # A fault that cannot apply changes nothing: same outcome as the clean run.
-            assert row["failed"] == 0, f"{fault} is marked not applicable on {arch} but changed results"
-            assert all(fault in r["faults_not_applicable"] for r in data["results"] if r["arch"] == arch)
-    assert f"FAIL" in proc.stdout and "injected: " + fault in proc.stdout
+            assert row.failed == 0, f"{fault} is marked not applicable on {arch} but changed results"
+            assert all(fault in r.faults_not_applicable for r in results.where(arch=arch))
 
 
 def test_not_applicable_faults_are_pool_only(clean_run):
-    """The CLI decides applicability from properties: pool-only faults on direct-map archs."""
-    proc = kvabench_cli.run("faults")
-    pool_only = {line.split()[0] for line in proc.stdout.splitlines() if "pool mode only" in line}
-    dmap_archs = {row["arch"] for row in clean_run["summary"] if row["mode"] == "dmap"}
+    """Applicability comes from properties: pool-only faults change nothing on direct-map archs."""
+    pool_only = {f.name for f in kvabench.faults() if f.pool_only}
+    dmap_archs = {row.arch for row in clean_run.summary() if row.mode == "dmap"}
+    assert pool_only and dmap_archs
+    case = kvabench_cli.LIBRARY / "sf_buf" / "hash_hit_refcount.yaml"
     for fault in pool_only:
-        out = kvabench_cli.run("run", kvabench_cli.LIBRARY / "sf_buf" / "hash_hit_refcount.yaml",
-                               "--inject", fault)
-        for arch in dmap_archs:
-            assert f"fault '{fault}' is not applicable on {arch}" in out.stdout
+        for r in kvabench.run(case, inject=[fault]):
+            assert (fault in r.faults_not_applicable) == (r.arch in dmap_archs)

@@ -113,6 +113,22 @@ TEST(I386, HasNoDirectMapAndRejectsKenterOutsideKva) {
   }
 }
 
+// The VA format front ends check addresses against: the KVA fits, and one bit beyond a 32-bit
+// format does not (a 32-bit arch would otherwise translate va mod 2^32).
+TEST_P(WalkTest, VaFormatHoldsTheKernelVaAndNothingWider) {
+  auto pmap = make_x86(GetParam(), 1);
+  const VaFormat f = pmap->va_format();
+  EXPECT_TRUE(f.fits(pmap->kva_space().start));
+  EXPECT_TRUE(f.fits(pmap->kva_space().end - 1));
+  EXPECT_LE(f.bits, f.width);
+  if (f.width < 64) {
+    EXPECT_EQ(f.bits, f.width);
+    EXPECT_FALSE(f.fits(pmap->kva_space().start + (vaddr_t{1} << f.width)));
+  } else {
+    EXPECT_FALSE(f.fits(vaddr_t{1} << (f.bits - 1))) << "non-canonical";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(X86, WalkTest, testing::ValuesIn(x86_archs()), arch_test_name);
 
 }  // namespace

@@ -1,0 +1,54 @@
+// Raw pieces the Pythonic layer (python/kvabench/*.py) needs beyond the original bindings: the
+// VA format every address argument is checked against, page_free, sf_buf handle generations
+// and the pool's state. Kept apart from the per-part binding files that other work extends.
+#include "python/bindings/bindings.h"
+
+namespace kva::pyapi {
+
+namespace {
+py::list cpu_list(CpuSet set) {
+  py::list out;
+  set.for_each([&](cpuid_t c) { out.append(c); });
+  return out;
+}
+}  // namespace
+
+void bind_api(py::module_& m, MachineClass& cls) {
+#ifdef KVA_VERSION
+  m.attr("__version__") = KVA_VERSION;
+#endif
+  m.attr("MAXCPU") = MAXCPU;
+  cls.def("va_fits", [](Machine& self, vaddr_t va) { return self.pmap().va_format().fits(va); },
+          py::arg("va"), "Whether va is an address of this pmap's VA format (VaFormat::fits).");
+  cls.def_property_readonly("va_format", [](Machine& self) {
+    const VaFormat f = self.pmap().va_format();
+    return py::make_tuple(f.width, f.bits);
+  }, "(width, bits): a width-bit VA whose low bits translate; the bits above copy bit bits-1.");
+  cls.def("page_free", [](Machine& self, const PageHandle& page) {
+    self.pmap().phys().vm_page_free(self.page(page));
+  }, py::arg("page"), "vm_page_free (KvaError while wired, mapped or busy).");
+  cls.def("sf_buf_pool", [](Machine& self) {
+    py::list out;
+    for (const auto& sf : self.sfb().pool()) out.append(self.handle(sf.get()));
+    return out;
+  }, "Every slot of the sf_buf pool, in slot order (empty in direct-map mode).");
+  cls.def("sf_buf_free_list", [](Machine& self) {
+    py::list out;
+    for (const sf_buf* sf : self.sfb().free_list()) out.append(sf->index);
+    return out;
+  }, "Slot numbers on the sf_buf free list, least recently used first.");
+
+  auto sf_buf_class = py::reinterpret_borrow<py::class_<SfBufHandle>>(m.attr("SfBuf"));
+  sf_buf_class.def_property_readonly("generation", [](const SfBufHandle& s) { return s.generation; },
+                                     "The slot's recycle count when this handle was returned.");
+  sf_buf_class.def_property_readonly("stale", [](const SfBufHandle& s) { return s.stale(); },
+                                     "True once the slot was recycled for another page.");
+  sf_buf_class.def_property_readonly("cpus", [](const SfBufHandle& s) { return cpu_list(s.sf->cpumask); });
+
+  auto page_class = py::reinterpret_borrow<py::class_<PageHandle>>(m.attr("Page"));
+  page_class.def_property_readonly("kmap_count", [](const PageHandle& p) { return p.m->kmap_count; },
+                                   "Kernel mappings of the page made through kenter/qenter.");
+  page_class.def_property_readonly("allocated", [](const PageHandle& p) { return p.m->allocated; });
+}
+
+}  // namespace kva::pyapi

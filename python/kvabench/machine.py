@@ -1,0 +1,549 @@
+"""kvabench.Machine: one emulated machine (an arch's pmap from the registry, a deterministic
+scheduler and sf_buf(9)), scripted with the names and defaults of the YAML testcases."""
+from __future__ import annotations
+
+import weakref
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+
+from . import _checks, _core
+from ._display import size_text
+from .errors import ArgumentError, ArgumentTypeError, DeadlockError, MachineClosedError, StateError
+from .flags import SfBufFlags, SfBufFlagsLike, sf_buf_flags
+from .handles import Page, PendingSfBuf, SfBuf, Thread
+from .registry import archs, faults
+from .results import (Counters, PteState, SfBufPool, SfBufSlot, StaleReport, StaleReports, TlbEntry, TlbView,
+                      VaRange)
+
+__all__ = ["Machine", "PAGE_SIZE"]
+
+PAGE_SIZE: int = _core.PAGE_SIZE
+LIMITS: Dict[str, int] = dict(_core.TESTCASE_LIMITS)
+EXEC_MODES = ("fast", "reference")
+
+PageLike = Union[Page, int]  # a Page, or a physical address
+Targets = Union[str, Iterable[int]]
+
+
+def parse_size(size: Union[int, str], argument: str = "size") -> int:
+    """Bytes from an int or a string such as '16M', '512K', '1G', '16MiB' or '4096'."""
+    if isinstance(size, bool) or not isinstance(size, (int, str)):
+        raise ArgumentTypeError(f"expected an int or a size string such as '16M', not {type(size).__name__}",
+                                argument)
+    try:
+        return _core.parse_size(size)
+    except (ValueError, TypeError) as e:
+        raise ArgumentError(str(e).replace("memory ", "").replace("memory", "size"), argument) from None
+
+
+class Machine:
+    """An emulated machine: one arch's pmap, a scheduler and the sf_buf subsystem.
+
+    Arguments and defaults are those of a YAML testcase's ``machine:`` (cpus 2, memory 16M,
+    nsfbufs 64, with the same limits); ``seed`` is the scheduler seed, ``inject`` fault switches
+    (kvabench.faults()), ``trace`` collects the guest trace (Machine.trace()) and ``exec_mode``
+    picks how emulated archs run guest code ('fast', or 'reference' to cross-check it).
+
+    Use it as a context manager, or call close(): that makes it and its handles unusable and
+    frees its memory::
+
+        with kvabench.Machine("i386", cpus=2) as m:
+            page = m.page_alloc(fill=0xAA)
+            va = m.kva_alloc()
+            m.kenter(va, page)
+            m.read(1, va, 4)
+    """
+
+    _raw: Any = None
+    _initialised = False
+
+    def __init__(self, arch: str, cpus: int = 2, memory: Union[int, str] = "16M", nsfbufs: int = 64,
+                 seed: int = 1, inject: Union[str, Iterable[str], None] = (), trace: bool = False,
+                 exec_mode: str = "fast") -> None:
+        if self._initialised:
+            raise StateError("Machine.__init__ called again on an initialised Machine: create a new Machine instead")
+        arch = _checks.choice("arch", arch, [a.name for a in archs()])
+        cpus = _checks.integer("cpus", cpus, 1, LIMITS["max_cpus"])
+        mem_bytes = parse_size(memory, "memory")
+        if not LIMITS["min_memory"] <= mem_bytes <= LIMITS["max_memory"]:
+            raise ArgumentError(f"{memory!r} is out of range: must be between {size_text(LIMITS['min_memory'])} "
+                                f"and {size_text(LIMITS['max_memory'])}", "memory")
+        nsfbufs = _checks.integer("nsfbufs", nsfbufs, 1, LIMITS["max_nsfbufs"])
+        seed = _checks.integer("seed", seed, 0, _checks.U64 - 1)
+        fault_names = _checks.names("inject", inject)
+        valid_faults = [f.name for f in faults()]
+        for name in fault_names:
+            _checks.choice("inject", name, valid_faults)
+        trace = _checks.boolean("trace", trace)
+        exec_mode = _checks.choice("exec_mode", exec_mode, EXEC_MODES)
+        self._raw = _core.Machine(arch, cpus, mem_bytes, nsfbufs, seed, fault_names, trace, exec_mode)
+        self._arch = arch
+        self._cpus = cpus
+        self._nsfbufs = nsfbufs
+        self._exec_mode = exec_mode
+        self._handles: "weakref.WeakSet[Any]" = weakref.WeakSet()
+        self._initialised = True
+
+    # ------------------------------------------------------------------ lifetime
+
+    def _m(self) -> Any:
+        raw = self._raw
+        if raw is None:
+            if not self._initialised:
+                raise StateError("this Machine is not initialised: create one with Machine(arch, ...)")
+            raise MachineClosedError(f"this Machine ({self._arch}) is closed")
+        return raw
+
+    def _track(self, handle: Any) -> None:
+        self._handles.add(handle)
+
+    def close(self) -> None:
+        """Make the machine and every handle into it unusable (MachineClosedError) and free its
+        memory. Closing twice is allowed."""
+        if self._raw is None:
+            return
+        for h in list(self._handles):
+            h._release()
+        self._handles = weakref.WeakSet()
+        self._raw = None
+
+    @property
+    def closed(self) -> bool:
+        return self._initialised and self._raw is None
+
+    def __enter__(self) -> "Machine":
+        self._m()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if not self._initialised:
+            return "<Machine (not initialised)>"
+        if self._raw is None:
+            return f"<Machine {self._arch} (closed)>"
+        pool = f"pool nsfbufs={self._nsfbufs}" if self.mode == "pool" else "dmap"
+        return (f"<Machine {self._arch} cpus={self._cpus} memory={size_text(self.memory)} {pool} "
+                f"seed={self.seed}{' faults=' + ','.join(self.faults) if self.faults else ''}>")
+
+    # ------------------------------------------------------------------ identity
+
+    @property
+    def arch(self) -> str:
+        """The arch's registry name."""
+        self._m()
+        return self._arch
+
+    @property
+    def description(self) -> str:
+        return self._m().description
+
+    @property
+    def emulated(self) -> bool:
+        """False for the pure-software reference pmaps."""
+        return self._m().emulated
+
+    @property
+    def cpus(self) -> int:
+        """Number of CPUs."""
+        self._m()
+        return self._cpus
+
+    @property
+    def memory(self) -> int:
+        """Guest RAM in bytes."""
+        return self._m().memory
+
+    @property
+    def nsfbufs(self) -> int:
+        """sf_buf pool slots (pool mode; 0 in direct-map mode, as sf_buf's own counter says)."""
+        return self._m().stats()["sf_buf"]["nsfbufs"]
+
+    @property
+    def has_direct_map(self) -> bool:
+        """PMAP_HAS_DMAP."""
+        return self._m().has_direct_map
+
+    @property
+    def mode(self) -> str:
+        """'pool' (sf_bufs from a pool of KVA slots) or 'dmap' (direct-map addresses), as the
+        YAML selectors say."""
+        return "dmap" if self._m().sf_buf_direct_map else "pool"
+
+    @property
+    def sf_buf_direct_map(self) -> bool:
+        """True when sf_bufs are direct-map addresses (mode == 'dmap')."""
+        return self._m().sf_buf_direct_map
+
+    @property
+    def kva_space(self) -> VaRange:
+        """The KVA the sf_buf pool and kva_alloc() carve from."""
+        return VaRange(*self._m().kva_space)
+
+    @property
+    def va_format(self) -> "tuple[int, int]":
+        """(width, bits): addresses are `width` bits wide and the low `bits` translate; the bits
+        above must copy bit bits-1. Every VA argument is checked against it."""
+        return tuple(self._m().va_format)  # type: ignore[return-value]
+
+    @property
+    def seed(self) -> int:
+        """The scheduler seed."""
+        return self._m().seed
+
+    @property
+    def exec_mode(self) -> str:
+        self._m()
+        return self._exec_mode
+
+    @property
+    def faults(self) -> List[str]:
+        """Names of the enabled fault switches."""
+        return list(self._m().faults)
+
+    def inject(self, fault: str) -> None:
+        """Enable a fault-injection switch by name (kvabench.faults())."""
+        _checks.choice("fault", fault, [f.name for f in faults()])
+        self._m().inject(fault)
+
+    @property
+    def step(self) -> str:
+        """The label set by set_step()."""
+        return self._m().step
+
+    def set_step(self, label: str) -> None:
+        """Label recorded with every stale access from now on (a YAML step's label)."""
+        self._m().set_step(_checks.string("label", label))
+
+    def trace(self) -> str:
+        """The disassembled guest trace since the last call (Machine(trace=True), emulated archs)."""
+        return self._m().trace()
+
+    # ------------------------------------------------------------------ argument checks
+
+    def _cpu(self, cpu: Any, name: str = "cpu") -> int:
+        self._m()
+        if isinstance(cpu, bool) or not isinstance(cpu, int):
+            raise ArgumentTypeError(f"expected a CPU number, not {type(cpu).__name__}", name)
+        if not 0 <= cpu < self._cpus:
+            raise ArgumentError(f"cpu {cpu} does not exist (this machine has {self._cpus} cpus)", name)
+        return cpu
+
+    def _va(self, va: Any, name: str = "va") -> int:
+        va = _checks.address(name, va)
+        if not self._m().va_fits(va):
+            width, bits = self.va_format
+            if width < 64:
+                raise ArgumentError(f"{va:#x} is not a {width}-bit virtual address (the arch would "
+                                    f"truncate it to {va & ((1 << width) - 1):#x})", name)
+            raise ArgumentError(f"{va:#x} is not a canonical virtual address: bits {bits}..63 must "
+                                f"all equal bit {bits - 1}", name)
+        return va
+
+    def _range(self, va: Any, npages: Any, name: str = "npages") -> "tuple[int, int]":
+        va = self._va(va)
+        npages = _checks.count(name, npages, 1, self.memory // PAGE_SIZE)
+        self._va(va + npages * PAGE_SIZE - 1, "va")
+        return va, npages
+
+    def _length(self, n: Any, name: str = "n") -> int:
+        return _checks.count(name, n, 1, self.memory)
+
+    def _page_or_pa(self, page: Any, name: str = "page") -> Any:
+        if isinstance(page, Page):
+            raw = page._h()
+            if page._machine is not self:
+                raise ArgumentError("page belongs to another Machine", name)
+            return raw
+        if isinstance(page, int) and not isinstance(page, bool):
+            return _checks.address(name, page)
+        raise ArgumentTypeError(f"expected a Page or a physical address, not {type(page).__name__}", name)
+
+    def _page_arg(self, page: Any, name: str = "page") -> Any:
+        if not isinstance(page, Page):
+            raise ArgumentTypeError(f"expected a Page, not {type(page).__name__}", name)
+        return self._page_or_pa(page, name)
+
+    def _thread_arg(self, thread: Any, name: str = "thread") -> Any:
+        if not isinstance(thread, Thread):
+            raise ArgumentTypeError(f"expected a Thread (Machine.thread()), not {type(thread).__name__}", name)
+        raw = thread._h()
+        if thread._machine is not self:
+            raise ArgumentError("thread belongs to another Machine", name)
+        return raw
+
+    def _sf_arg(self, sf: Any, name: str = "sf") -> Any:
+        if not isinstance(sf, SfBuf):
+            raise ArgumentTypeError(f"expected an SfBuf, not {type(sf).__name__}", name)
+        raw = sf._h()
+        if sf._machine is not self:
+            raise ArgumentError("sf_buf belongs to another Machine", name)
+        return raw
+
+    def _page(self, raw: Any) -> Optional[Page]:
+        return None if raw is None else Page._wrap(self, raw)
+
+    # ------------------------------------------------------------------ pages and KVA
+
+    def page_alloc(self, fill: Union[int, bytes, None] = None, wired: bool = True) -> Page:
+        """vm_page_alloc: a zeroed page, wired by default (as YAML's page_alloc).
+
+        fill: one byte value for every byte, or bytes written at offset 0."""
+        wired = _checks.boolean("wired", wired)
+        if fill is not None and not isinstance(fill, (bytes, bytearray, memoryview)):
+            fill = _checks.integer("fill", fill, 0, 255)
+        elif fill is not None and len(fill) > PAGE_SIZE:
+            raise ArgumentError(f"{len(fill)} bytes do not fit in a {PAGE_SIZE}-byte page", "fill")
+        return Page._wrap(self, self._m().page_alloc(fill, wired))
+
+    def page_free(self, page: Page) -> None:
+        """vm_page_free (KvaError while the page is wired, mapped through kva_alloc KVA or busy)."""
+        self._m().page_free(self._page_arg(page))
+
+    def kva_alloc(self, npages: int = 1) -> int:
+        """Reserve npages of kernel VA for kenter/qenter (YAML kva_reserve): first fit in the
+        arena the sf_buf pool comes from, so the two never overlap."""
+        npages = _checks.count("npages", npages, 1, self.kva_space.size // PAGE_SIZE)
+        return self._m().kva_alloc(npages)
+
+    def kva_free(self, va: int, npages: int = 1) -> None:
+        """Return a kva_alloc reservation (KvaError unless va, npages is exactly one, or while it
+        still maps a page)."""
+        va, npages = self._range(va, npages)
+        self._m().kva_free(va, npages)
+
+    # ------------------------------------------------------------------ pmap(9)
+
+    def kenter(self, va: int, page: PageLike) -> None:
+        """pmap_kenter: map va to a Page (or a physical address). No TLB maintenance."""
+        self._m().kenter(self._va(va), self._page_or_pa(page))
+
+    def kremove(self, va: int) -> None:
+        """pmap_kremove: unmap va. No TLB maintenance."""
+        self._m().kremove(self._va(va))
+
+    def qenter(self, cpu: int, va: int, pages: Sequence[PageLike]) -> None:
+        """pmap_qenter from cpu: map consecutive pages; invalidates everywhere if it replaced a
+        valid PTE."""
+        cpu = self._cpu(cpu)
+        if isinstance(pages, (Page, int)):
+            raise ArgumentTypeError("expected a list of Pages", "pages")
+        raw = [self._page_or_pa(p, "pages") for p in pages]
+        if not raw:
+            raise ArgumentError("no pages", "pages")
+        va, _ = self._range(va, len(raw), "pages")
+        self._m().qenter(cpu, va, raw)
+
+    def qremove(self, cpu: int, va: int, count: int) -> None:
+        """pmap_qremove from cpu: unmap count pages and invalidate them on every CPU."""
+        cpu = self._cpu(cpu)
+        va, count = self._range(va, count, "count")
+        self._m().qremove(cpu, va, count)
+
+    def clear_accessed(self, va: int) -> None:
+        """Clear the leaf PTE's accessed bit (pmap_clear_reference's PTE write; no invalidation)."""
+        self._m().clear_accessed(self._va(va))
+
+    def clear_modified(self, va: int) -> None:
+        """Clear the leaf PTE's modified bit (no invalidation)."""
+        self._m().clear_modified(self._va(va))
+
+    def phys_to_dmap(self, pa: int) -> int:
+        """PHYS_TO_DMAP (KvaError on an arch without a direct map)."""
+        return self._m().phys_to_dmap(_checks.address("pa", pa))
+
+    def invalidate(self, cpu: int, va: int, npages: int = 1) -> None:
+        """Invalidate va's pages in cpu's own TLB only (invlpg, ...)."""
+        cpu = self._cpu(cpu)
+        va, npages = self._range(va, npages)
+        self._m().invalidate(cpu, va, npages)
+
+    def invalidate_range(self, cpu: int, va: int, npages: int = 1) -> None:
+        """pmap_invalidate_range: local invalidation on cpu plus a shootdown to every other CPU."""
+        cpu = self._cpu(cpu)
+        va, npages = self._range(va, npages)
+        self._m().invalidate_range(cpu, va, npages)
+
+    def shootdown(self, cpu: int, targets: Targets, va: int, npages: int = 1) -> None:
+        """Invalidate on the target CPUs with the arch's shootdown protocol, initiated by cpu.
+
+        targets: a list of CPUs, or 'all' (every CPU but the initiator), as in YAML."""
+        cpu = self._cpu(cpu)
+        if isinstance(targets, str):
+            if targets != "all":
+                raise ArgumentError(f"expected 'all' or a list of CPUs, got {targets!r}", "targets")
+            target_list = [c for c in range(self._cpus) if c != cpu]
+        elif isinstance(targets, Iterable):
+            target_list = [self._cpu(t, "targets") for t in targets]
+        else:
+            raise ArgumentTypeError(f"expected 'all' or a list of CPUs, not {type(targets).__name__}", "targets")
+        va, npages = self._range(va, npages)
+        self._m().shootdown(cpu, target_list, va, npages)
+
+    # ------------------------------------------------------------------ accesses by a CPU
+
+    def read(self, cpu: int, va: int, n: int = 16) -> bytes:
+        """n bytes at va as read by cpu's guest code (PageFault if unmapped). Both staleness
+        oracles check the access (Machine.stale())."""
+        cpu = self._cpu(cpu)
+        n = self._length(n)
+        va = self._va(va)
+        self._va(va + n - 1)
+        return self._m().load(cpu, va, n)
+
+    def write(self, cpu: int, va: int, data: bytes) -> None:
+        """Store bytes at va as cpu's guest code."""
+        cpu = self._cpu(cpu)
+        va = self._va(va)
+        if isinstance(data, str):
+            raise ArgumentTypeError("expected bytes, not str (encode it first)", "data")
+        if hasattr(data, "__len__") and len(data):
+            self._va(va + len(data) - 1)
+        self._m().store(cpu, va, data)
+
+    load = read    #: the pmap-level name of read()
+    store = write  #: the pmap-level name of write()
+
+    def copy(self, cpu: int, dst: int, src: int, n: int) -> None:
+        """Copy n bytes from src to dst as cpu's guest code."""
+        cpu = self._cpu(cpu)
+        n = self._length(n)
+        dst, src = self._va(dst, "dst"), self._va(src, "src")
+        self._va(dst + n - 1, "dst")
+        self._va(src + n - 1, "src")
+        self._m().copy(cpu, dst, src, n)
+
+    # ------------------------------------------------------------------ observation
+
+    def pte(self, va: int) -> PteState:
+        """The leaf PTE for va, decoded (software walk of the real tables)."""
+        va = self._va(va)
+        d = self._m().pte(va)
+        return PteState(va=va & ~(PAGE_SIZE - 1), valid=d["valid"], pa=d["pa"] if d["valid"] else 0,
+                        writable=d["writable"], accessed=d["accessed"], modified=d["modified"],
+                        global_=d["global"])
+
+    def extract(self, va: int) -> Optional[int]:
+        """pmap_extract: the physical address va maps (page offset kept), or None."""
+        return self._m().extract(self._va(va))
+
+    def walk(self, va: int) -> str:
+        """The decoded page-table walk of va, one level per line."""
+        return self._m().walk(self._va(va))
+
+    def tlb(self, cpu: Optional[int] = None) -> TlbView:
+        """What the architectural TLB model says cpu (default: every CPU) may hold; entries that
+        differ from the current tables are marked stale, with the reason."""
+        raw = self._m()
+        cpus = range(self._cpus) if cpu is None else [self._cpu(cpu)]
+        entries = []
+        for c in cpus:
+            for va, pa, global_, writable in raw.tlb(c):
+                entries.append(self._tlb_entry(c, va, pa, global_, writable))
+        caption = f"{self._arch} TLB model, " + ("every cpu" if cpu is None else f"cpu {cpu}")
+        return TlbView(entries, caption)
+
+    def _tlb_entry(self, cpu: int, va: int, pa: int, global_: bool, writable: bool) -> TlbEntry:
+        now = self._m().pte(va)
+        if not now["valid"]:
+            stale, reason = True, f"unmapped in the tables; no invalidation on cpu {cpu} since"
+        elif now["pa"] != pa:
+            stale, reason = True, f"tables now map {now['pa']:#x}; no invalidation on cpu {cpu} since"
+        elif writable and not now["writable"]:
+            stale, reason = True, f"tables now read-only; no invalidation on cpu {cpu} since"
+        else:
+            stale, reason = False, ""
+        return TlbEntry(cpu=cpu, va=va, pa=pa, writable=writable, global_=global_, stale=stale, reason=reason)
+
+    def stats(self) -> Counters:
+        """Every counter, grouped as YAML's counters: pmap, sf_buf, stale."""
+        raw = self._m().stats()
+        stale = self._m().stale()
+        raw["stale"] = {o: sum(1 for s in stale if s["oracle"] == o) for o in ("observed", "architectural")}
+        return Counters(raw)
+
+    counters = stats
+
+    def stale(self) -> StaleReports:
+        """Stale accesses the oracles reported since the last clear_stale(), oldest first."""
+        return StaleReports([StaleReport(oracle=d["oracle"], access=d["kind"], cpu=d["cpu"], va=d["va"],
+                                         expected_pa=d["expected_pa"], cached_pa=d["cached_pa"],
+                                         expected=d["expected"], observed=d["observed"], step=d["step"],
+                                         description=d["description"])
+                             for d in self._m().stale()], f"{self._arch} stale accesses")
+
+    def clear_stale(self) -> None:
+        """Forget the stale accesses reported so far."""
+        self._m().clear_stale()
+
+    # ------------------------------------------------------------------ threads and sf_buf(9)
+
+    def thread(self, name: str, cpu: int, pinned: bool = True) -> Thread:
+        """Create a kernel thread on cpu, sched_pin'ed unless pinned=False (as YAML threads:)."""
+        return Thread._wrap(self, self._m().thread(_checks.string("name", name), self._cpu(cpu),
+                                                   _checks.boolean("pinned", pinned)))
+
+    def threads(self) -> List[Thread]:
+        """Every thread, in creation order."""
+        return [Thread._wrap(self, t) for t in self._m().threads()]
+
+    def sf_buf_alloc(self, thread: Thread, page: Page,
+                     flags: SfBufFlagsLike = SfBufFlags.DEFAULT) -> Union[SfBuf, PendingSfBuf, None]:
+        """sf_buf_alloc(page, flags) run by thread.
+
+        Returns an SfBuf, None (NULL: SFB_NOWAIT on an empty pool, or a pending signal with
+        SFB_CATCH), or a PendingSfBuf when the thread went to sleep (Machine.run() lets it
+        return). flags: SfBufFlags, an int, 'NOWAIT|CPUPRIVATE' or a list of names."""
+        raw_thread = self._thread_arg(thread)
+        raw_page = self._page_arg(page)
+        got = self._m().sf_buf_alloc(raw_thread, raw_page, int(sf_buf_flags(flags)))
+        if got is None:
+            return None
+        if isinstance(got, _core.PendingSfBuf):
+            return PendingSfBuf._wrap(self, got, thread)
+        return SfBuf._wrap(self, got, thread)
+
+    def sf_buf_free(self, sf: SfBuf, thread: Optional[Thread] = None) -> None:
+        """sf_buf_free, run by thread (default: the one whose sf_buf_alloc returned sf)."""
+        raw_sf = self._sf_arg(sf)
+        if sf._refs <= 0:
+            raise StateError("sf: this handle holds no reference any more (freed through it already)")
+        thread = sf.thread if thread is None else thread
+        self._m().sf_buf_free(self._thread_arg(thread), raw_sf)
+        sf._refs -= 1
+
+    def sf_buf_ref(self, sf: SfBuf) -> None:
+        """sf_buf_ref: take another reference (held by this handle; freed by sf_buf_free)."""
+        self._m().sf_buf_ref(self._sf_arg(sf))
+        sf._refs += 1
+
+    def sf_buf_pool(self) -> SfBufPool:
+        """The sf_buf pool, slot by slot: KVA, page, references, cpumask and LRU position
+        (empty in direct-map mode, where there is no pool)."""
+        raw = self._m()
+        lru = {index: pos for pos, index in enumerate(raw.sf_buf_free_list())}
+        slots = []
+        for sf in raw.sf_buf_pool():
+            page = sf.page
+            slots.append(SfBufSlot(index=sf.index, kva=sf.kva, page_pa=None if page is None else page.pa,
+                                   ref_count=sf.ref_count, cpumask=tuple(sf.cpumask), lru=lru.get(sf.index),
+                                   generation=sf.generation))
+        return SfBufPool(slots, f"{self._arch} sf_buf pool")
+
+    def signal(self, thread: Thread) -> None:
+        """Deliver a signal: interrupts a PCATCH (SFB_CATCH) sleep, else stays pending."""
+        self._m().signal(self._thread_arg(thread))
+
+    def run(self) -> int:
+        """Resume runnable threads in seeded order until none is; returns how many resumed.
+
+        DeadlockError when threads sleep and none is runnable: nothing could ever wake them
+        (the YAML runner's `deadlock`); wake one first (sf_buf_free, signal)."""
+        raw = self._m()
+        states = [(t.name, t.state, t.wmesg) for t in raw.threads()]
+        sleeping = tuple(name for name, state, _ in states if state == "sleeping")
+        if sleeping and not any(state == "runnable" for _, state, _ in states):
+            detail = ", ".join(f"{name} ({wmesg})" for name, state, wmesg in states if state == "sleeping")
+            raise DeadlockError(f"run(): every thread with work sleeps and none is runnable: {detail}; "
+                                f"wake one first (sf_buf_free, signal)", sleeping)
+        return raw.run()
