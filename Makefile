@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all deps configure build python test run bench clean
+.PHONY: all deps configure build python stubs test run bench clean
 
 all: build
 
@@ -28,6 +28,10 @@ build: configure
 python: build
 	CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) $(PY) -m pip install -q --no-build-isolation --no-deps \
 	  --disable-pip-version-check --root-user-action=ignore -Cbuild-dir=$(BUILD)/python .
+
+# The type stub of the compiled module, from its pybind11 signatures (after changing bindings).
+stubs: python
+	$(PY) scripts/gen_core_stub.py python/kvabench/_core.pyi
 
 test: build python
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -38,6 +38,7 @@ from .machine import PAGE_SIZE, Machine, parse_size
 from .registry import archs, faults
 from .results import ArchInfo, Counters, FaultInfo, PteState, StaleReport, TlbEntry, VaRange
 from .runs import Failure, Job, JobResult, RunResult, list_jobs, run
+from .sweep import SweepResult, sweep
 
 __version__: str = _core.__version__
 VM_PAGE_BITS_ALL: int = _core.VM_PAGE_BITS_ALL
@@ -68,6 +69,8 @@ __all__ = [
     "JobResult",
     "Failure",
     "RunResult",
+    "sweep",
+    "SweepResult",
     "parse_size",
     "KvabenchError",
     "ArgumentError",

@@ -154,6 +154,7 @@ class Table(Sequence[R]):
     __hash__ = None  # type: ignore[assignment]
 
     def columns(self) -> List[str]:
+        """The record fields (to_dict() keys)."""
         if self._records:
             return self._records[0].keys()
         return []

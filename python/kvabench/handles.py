@@ -75,6 +75,7 @@ class Page(_Handle):
 
     @property
     def wire_count(self) -> int:
+        """vm_page wire count."""
         return self._h().wire_count
 
     @property
@@ -178,6 +179,7 @@ class Thread(_Handle):
 
     @property
     def tid(self) -> int:
+        """Thread id, in creation order."""
         return self._h().tid
 
     @property
@@ -202,9 +204,11 @@ class Thread(_Handle):
 
     @property
     def signal_pending(self) -> bool:
+        """A signal arrived and waits for the next PCATCH sleep."""
         return self._h().signal_pending
 
     def sched_pin(self) -> None:
+        """sched_pin: stay on this CPU (nests)."""
         self._h().sched_pin()
 
     def sched_unpin(self) -> None:
@@ -380,6 +384,7 @@ class PendingSfBuf(_Handle):
 
     @property
     def thread(self) -> Optional[Thread]:
+        """The sleeping (or, once done, returned) thread."""
         return self._thread
 
     @property

@@ -108,6 +108,7 @@ class Machine:
 
     @property
     def closed(self) -> bool:
+        """True after close()."""
         return self._initialised and self._raw is None
 
     def __enter__(self) -> "Machine":
@@ -136,6 +137,7 @@ class Machine:
 
     @property
     def description(self) -> str:
+        """The arch's one-line description: paging format, direct map, shootdown protocol."""
         return self._m().description
 
     @property
@@ -193,6 +195,7 @@ class Machine:
 
     @property
     def exec_mode(self) -> str:
+        """'fast' or 'reference': how emulated archs run guest code (same results)."""
         self._m()
         return self._exec_mode
 

@@ -41,6 +41,7 @@ class VaRange(NamedTuple):
 
     @property
     def size(self) -> int:
+        """end - start, in bytes."""
         return self.end - self.start
 
     def __contains__(self, va: object) -> bool:  # type: ignore[override]
@@ -207,6 +208,7 @@ class CounterGroup(Mapping):
         return CounterGroup(self._name, {k: v - other.get(k, 0) for k, v in self._values.items()})
 
     def to_dict(self) -> Dict[str, int]:
+        """{counter: value}."""
         return dict(self._values)
 
     def __repr__(self) -> str:
@@ -247,6 +249,7 @@ class Counters(Mapping):
         return {f"{g}.{k}": v for g, group in self._groups.items() for k, v in group.items()}
 
     def to_dict(self) -> Dict[str, Dict[str, int]]:
+        """{group: {counter: value}}."""
         return {k: g.to_dict() for k, g in self._groups.items()}
 
     def to_pandas(self):

@@ -104,6 +104,7 @@ class JobResult(Record):
 
     @property
     def status(self) -> str:
+        """'pass' or 'fail', as in the CLI's JSON."""
         return "pass" if self.passed else "fail"
 
     @property
@@ -159,6 +160,7 @@ class SummaryRow(Record):
     guest_instructions: int
     wall_ms: float
     faults_not_applicable: Tuple[str, ...]
+    injected: Tuple[str, ...] = ()  #: the fault switches of these jobs (sweeps: one row per set)
 
 
 class Summary(Table[SummaryRow]):
@@ -185,13 +187,25 @@ class RunResult(Table[JobResult]):
         """Only the failing jobs."""
         return self.where(passed=False)
 
+    def fault_sets(self) -> List[Tuple[str, ...]]:
+        """The distinct sets of injected faults, in first-seen order (one for run())."""
+        return list(dict.fromkeys(r.injected for r in self))
+
     def summary(self) -> Summary:
-        """One row per arch, as `kvabench run` prints."""
-        raw = [r._raw() for r in self]
-        rows = Summary([SummaryRow(**{**d, "faults_not_applicable": tuple(d["faults_not_applicable"])})
-                        for d in _core.summarize(raw)], "summary")
-        rows._text = _core.summary_text(raw)
-        return rows
+        """One row per arch, as `kvabench run` prints; a sweep over several fault sets has one
+        block of rows per set (the `injected` column) and str() prints a table per set."""
+        rows: List[SummaryRow] = []
+        texts = []
+        for faults in self.fault_sets():
+            raw = [r._raw() for r in self if r.injected == faults]
+            rows += [SummaryRow(**{**d, "faults_not_applicable": tuple(d["faults_not_applicable"]),
+                                   "injected": faults}) for d in _core.summarize(raw)]
+            text = _core.summary_text(raw)
+            texts.append(text if len(self.fault_sets()) == 1 else
+                         f"injected: {','.join(faults) or 'none'}\n{text}")
+        out = Summary(rows, "summary")
+        out._text = "\n".join(texts)
+        return out
 
     def describe_failures(self) -> str:
         """Every failure, with the command that re-runs its job alone."""
@@ -203,28 +217,45 @@ class RunResult(Table[JobResult]):
         injected = sorted({f for r in self for f in r.injected})
         doc = {"format": 1, "seed": seeds[0] if seeds else 1, "injected": injected,
                "results": [r.to_json() for r in self],
-               "summary": [{**s.to_dict(), "faults_not_applicable": sorted(s.faults_not_applicable)}
-                           for s in self.summary()]}
+               "summary": [{k: v for k, v in s.to_dict().items() if k != "injected"}
+                           | {"faults_not_applicable": sorted(s.faults_not_applicable)} for s in self.summary()]}
         if path is not None:
             Path(path).write_text(json.dumps(doc, indent=2) + "\n")
         return doc
 
-    def to_pandas(self):
-        """One row per job: its identity, status, failure count and first failing oracle, and
-        one column per counter ('pmap.ipis', ...)."""
-        import pandas as pd
-
+    def rows(self) -> List[Dict[str, Any]]:
+        """One flat dict per job: its identity, status, failure count and first failing oracle,
+        and one key per counter ('pmap.ipis', ...). What to_pandas() and CSV files hold."""
         rows = []
         for r in self:
-            row = {"testcase": r.testcase, "arch": r.arch, "mode": r.mode, "seed": r.seed,
-                   "injected": ",".join(r.injected), "exec_mode": r.exec_mode, "status": r.status,
-                   "failures": len(r.failures), "oracle": r.failures[0].oracle if r.failures else "",
-                   "wall_ms": r.wall_ms, "file": r.file}
+            row: Dict[str, Any] = {"testcase": r.testcase, "arch": r.arch, "mode": r.mode, "seed": r.seed,
+                                   "injected": ",".join(r.injected), "exec_mode": r.exec_mode,
+                                   "status": r.status, "failures": len(r.failures),
+                                   "oracle": r.failures[0].oracle if r.failures else "",
+                                   "wall_ms": r.wall_ms, "file": r.file}
             row.update(r.counters)
             rows.append(row)
-        return pd.DataFrame(rows)
+        return rows
+
+    def to_pandas(self):
+        """rows() as a DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows())
+
+    def to_csv(self, path: PathLike) -> None:
+        """rows() as a CSV file (no pandas needed)."""
+        import csv
+
+        rows = self.rows()
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        with open(path, "w", newline="") as f:
+            writer = csv.DictWriter(f, columns)
+            writer.writeheader()
+            writer.writerows(rows)
 
     def columns(self) -> List[str]:
+        """The columns of the text and HTML reprs."""
         return ["testcase", "arch", "mode", "seed", "injected", "passed", "failures", "wall_ms"]
 
     def __repr__(self) -> str:
@@ -255,6 +286,18 @@ def _seeds(seeds: Union[int, Iterable[int]]) -> List[int]:
     return [_checks.integer("seeds", seeds, 0, (1 << 56) - 1)]
 
 
+def _in_job_order(items: Iterable[Any]) -> List[Any]:
+    """Jobs or results in the runner's order: testcase (load order), arch (registry order), seed."""
+    from .registry import archs
+
+    arch_rank = {name: i for i, name in enumerate(archs().names())}
+    items = list(items)
+    first: Dict[str, int] = {}
+    for i, x in enumerate(items):
+        first.setdefault(x.testcase, i)
+    return sorted(items, key=lambda x: (first[x.testcase], arch_rank.get(x.arch, len(arch_rank)), x.seed))
+
+
 def list_jobs(paths: Union[PathLike, Iterable[PathLike], None] = None, archs: Optional[Iterable[str]] = None,
               seeds: Union[int, Iterable[int]] = 1) -> Table[Job]:
     """Validate the testcases (TestcaseError naming file:line:column) and list the jobs run()
@@ -264,7 +307,7 @@ def list_jobs(paths: Union[PathLike, Iterable[PathLike], None] = None, archs: Op
     for seed in _seeds(seeds):
         for name, arch, job_seed, file in _core.plan_jobs(_paths(paths), arch_names, seed):
             seen.setdefault((name, arch, job_seed), Job(name, file, arch, job_seed))
-    return Table(seen.values(), "jobs")
+    return Table(_in_job_order(seen.values()), "jobs")
 
 
 def run(paths: Union[PathLike, Iterable[PathLike], None] = None, archs: Optional[Iterable[str]] = None,
@@ -286,4 +329,4 @@ def run(paths: Union[PathLike, Iterable[PathLike], None] = None, archs: Optional
         for raw in _core.run_testcases(_paths(paths), arch_names, seed, faults, exec_mode, jobs):
             result = JobResult.from_raw(raw, faults, exec_mode)
             results.setdefault((result.testcase, result.arch, result.seed), result)
-    return RunResult(results.values(), "results")
+    return RunResult(_in_job_order(results.values()), "results")
