@@ -17,6 +17,8 @@ struct ArchInfo {
   bool emulated;            // false for the pure-software reference pmap
   bool in_default_set;      // run when a testcase or the CLI names no arch
   std::function<std::unique_ptr<Pmap>(const MachineConfig&)> create;
+  // What create() would return's capabilities(), without building a machine (job planning).
+  std::function<PmapCapabilities()> capabilities;
 };
 
 const std::vector<ArchInfo>& arch_registry();

@@ -17,9 +17,9 @@ Kernel::Kernel(std::unique_ptr<Pmap> pmap, const KernelConfig& cfg)
 
 Kernel::~Kernel() = default;
 
-vaddr_t Kernel::kva_alloc(std::size_t npages) {
+vaddr_t Kernel::kva_alloc(std::size_t npages, std::uint64_t align) {
   if (npages == 0) throw KvaError("kva_alloc: npages must be positive");
-  const std::optional<vaddr_t> va = arena_.alloc(npages * PAGE_SIZE);
+  const std::optional<vaddr_t> va = arena_.alloc(npages * PAGE_SIZE, align);
   if (!va)
     throw KvaError("kva_alloc: no hole of " + std::to_string(npages) + " pages left in kva_space (" +
                    std::to_string(kva_free_pages()) + " pages free)");
@@ -34,7 +34,8 @@ void Kernel::kva_free(vaddr_t va, std::size_t npages) {
   for (std::size_t i = 0; i < npages; ++i)
     if (raw_mapped_.count(va + i * PAGE_SIZE))
       throw KvaError("kva_free: the reservation still maps a page (kremove/qremove it first)");
-  arena_.free(va, npages * PAGE_SIZE);
+  // Growable reservations are not in the arena; their VA is simply not handed out again.
+  if (!pmap_->growable_kva().contains(va)) arena_.free(va, npages * PAGE_SIZE);
   raw_.erase(it);
 }
 
@@ -61,14 +62,37 @@ void Kernel::track_map(vaddr_t va, paddr_t pa) {
   raw_mapped_[trunc_page(va)] = m;
 }
 
-void Kernel::kenter(vaddr_t va, paddr_t pa) {
-  pmap_->kenter(va, pa);
+vaddr_t Kernel::kva_alloc_growable(std::uint64_t bytes) {
+  const VaRange grow = pmap_->growable_kva();
+  if (grow.empty()) throw KvaError("kva_alloc_growable: this arch has no growable kernel VA");
+  if (bytes == 0 || bytes % PAGE_SIZE || (bytes & (bytes - 1)))
+    throw KvaError("kva_alloc_growable: size must be a power-of-two multiple of the page size");
+  if (!grow_next_) grow_next_ = grow.start;
+  const vaddr_t va = (grow_next_ + bytes - 1) & ~(bytes - 1);
+  if (va < grow_next_ || va + bytes < va || va + bytes > grow.end)
+    throw KvaError("kva_alloc_growable: growable kernel VA has no room for " + std::to_string(bytes) +
+                   " more bytes");
+  grow_next_ = va + bytes;
+  raw_[va] = bytes / PAGE_SIZE;
+  return va;
+}
+
+void Kernel::kenter(vaddr_t va, paddr_t pa, const KenterAttrs& attrs) {
+  pmap_->kenter(va, pa, attrs);
   track_map(va, pa);
 }
 
+void Kernel::kenter_large(vaddr_t va, paddr_t pa, std::uint64_t size, const KenterAttrs& attrs) {
+  pmap_->kenter_large(va, pa, size, attrs);
+  for (std::uint64_t off = 0; off < size; off += PAGE_SIZE) track_map(va + off, pa + off);
+}
+
 void Kernel::kremove(vaddr_t va) {
+  const PteState old = pmap_->pte(va);
   pmap_->kremove(va);
-  track_unmap(va);
+  if (!old.valid) return track_unmap(va);
+  const vaddr_t base = va & ~(old.page_size - 1);
+  for (std::uint64_t off = 0; off < old.page_size; off += PAGE_SIZE) track_unmap(base + off);
 }
 
 void Kernel::qenter(cpuid_t cpu, vaddr_t va, std::span<const paddr_t> pas) {

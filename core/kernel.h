@@ -44,17 +44,25 @@ class Kernel {
 
   // --- raw KVA reservations (the runner's kva_reserve, Python's kva_alloc): one policy for
   // both, first fit in the arena the sf_buf pool was carved from, so they never overlap.
-  vaddr_t kva_alloc(std::size_t npages);   // KvaError when no hole is large enough
+  // KvaError when no hole is large enough; `align` (a power of two) lets a reservation hold
+  // large pages.
+  vaddr_t kva_alloc(std::size_t npages, std::uint64_t align = PAGE_SIZE);
   void kva_free(vaddr_t va, std::size_t npages);  // KvaError unless exactly a reservation
   std::size_t kva_free_pages() const { return arena_.free_bytes() / PAGE_SIZE; }
+  // A reservation of `bytes` (a multiple of the page size, aligned to a power of two of it) in
+  // Pmap::growable_kva(): kernel VA with no page tables yet, for growkernel and large pages.
+  // Handed out upwards like kernel_vm_end grows; KvaError when the arch has none or it is full.
+  vaddr_t kva_alloc_growable(std::uint64_t bytes);
   KvaArena& kva_arena() { return arena_; }
+  const std::map<vaddr_t, std::size_t>& raw_reservations() const { return raw_; }  // start -> pages
 
   // --- pmap(9) on any kernel VA, with the bookkeeping the page allocator needs: mappings made
   // here inside a raw reservation count as kernel mappings of the page (vm_page::kmap_count),
   // so vm_page_free refuses the page until they are removed. Elsewhere (e.g. an sf_buf slot)
   // the call goes straight to the pmap: that mapping belongs to its subsystem.
-  void kenter(vaddr_t va, paddr_t pa);
-  void kremove(vaddr_t va);
+  void kenter(vaddr_t va, paddr_t pa, const KenterAttrs& attrs = {});
+  void kenter_large(vaddr_t va, paddr_t pa, std::uint64_t size, const KenterAttrs& attrs = {});
+  void kremove(vaddr_t va);  // the leaf that maps va, whatever its size
   void qenter(cpuid_t cpu, vaddr_t va, std::span<const paddr_t> pas);
   void qremove(cpuid_t cpu, vaddr_t va, std::size_t count);
 
@@ -70,6 +78,7 @@ class Kernel {
   std::unique_ptr<SfBufSubsystem> sfbufs_;
   std::map<vaddr_t, std::size_t> raw_;       // reservation start -> pages
   std::map<vaddr_t, vm_page*> raw_mapped_;   // page VA in a reservation -> page it maps
+  vaddr_t grow_next_ = 0;                    // next free byte of growable_kva() (0: none yet)
 };
 
 }  // namespace kva

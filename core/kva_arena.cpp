@@ -8,15 +8,18 @@ KvaArena::KvaArena(VaRange range) : range_(range) {
   holes_[range.start] = range.size();
 }
 
-std::optional<vaddr_t> KvaArena::alloc(std::size_t bytes) {
+std::optional<vaddr_t> KvaArena::alloc(std::size_t bytes, std::uint64_t align) {
   if (bytes == 0) throw KvaError("KvaArena::alloc: zero-sized allocation");
+  if (align < PAGE_SIZE || (align & (align - 1)))
+    throw KvaError("KvaArena::alloc: alignment must be a power of two of at least a page");
   const std::size_t size = round_page(bytes);
   for (auto it = holes_.begin(); it != holes_.end(); ++it) {
-    if (it->second < size) continue;
-    const vaddr_t va = it->first;
-    const std::size_t rest = it->second - size;
+    const vaddr_t hole = it->first, hole_end = it->first + it->second;
+    const vaddr_t va = (hole + align - 1) & ~(align - 1);
+    if (va < hole || va >= hole_end || hole_end - va < size) continue;
     holes_.erase(it);
-    if (rest) holes_[va + size] = rest;
+    if (va > hole) holes_[hole] = va - hole;  // the part skipped for alignment stays free
+    if (hole_end > va + size) holes_[va + size] = hole_end - (va + size);
     allocated_[va] = size;
     return va;
   }

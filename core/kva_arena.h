@@ -11,8 +11,9 @@ namespace kva {
 class KvaArena {
  public:
   explicit KvaArena(VaRange range);  // range must be page aligned
-  // First-fit allocation of round_page(bytes); nullopt when no hole is large enough.
-  std::optional<vaddr_t> alloc(std::size_t bytes);
+  // First-fit allocation of round_page(bytes) starting at a multiple of `align` (a power of
+  // two, at least a page); nullopt when no hole is large enough.
+  std::optional<vaddr_t> alloc(std::size_t bytes, std::uint64_t align = PAGE_SIZE);
   void free(vaddr_t va, std::size_t bytes);  // throws KvaError unless exactly a live allocation
   std::size_t free_bytes() const;
   VaRange range() const { return range_; }

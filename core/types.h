@@ -20,6 +20,14 @@ inline constexpr int MAXCPU = 64;
 inline constexpr std::uint64_t trunc_page(std::uint64_t a) { return a & ~PAGE_MASK; }
 inline constexpr std::uint64_t round_page(std::uint64_t a) { return (a + PAGE_MASK) & ~PAGE_MASK; }
 
+struct VaRange {
+  vaddr_t start = 0;
+  vaddr_t end = 0;  // exclusive
+  std::size_t size() const { return end - start; }
+  bool contains(vaddr_t va) const { return va >= start && va < end; }
+  bool empty() const { return end <= start; }
+};
+
 // Misuse of a kernel interface (what a KASSERT or panic would catch in FreeBSD).
 // Always thrown instead of undefined behaviour; front ends report it as a clear error.
 class KvaError : public std::runtime_error {

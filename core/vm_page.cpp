@@ -92,6 +92,18 @@ vm_page* PhysicalMemory::vm_page_alloc() {
   return &m;
 }
 
+vm_page* PhysicalMemory::vm_page_alloc_aligned(std::uint64_t align) {
+  if (align < PAGE_SIZE || (align & (align - 1)) != 0)
+    throw KvaError("vm_page_alloc_aligned: alignment must be a power of two of at least a page");
+  for (std::size_t k = free_list_.size(); k-- > 0;) {
+    if ((pages_[free_list_[k]].phys_addr & (align - 1)) != 0) continue;
+    std::swap(free_list_[k], free_list_.back());
+    return vm_page_alloc();
+  }
+  throw KvaError("vm_page_alloc_aligned: no free page at a multiple of " + std::to_string(align) +
+                 " bytes (more memory?)");
+}
+
 void PhysicalMemory::vm_page_free(vm_page* m) {
   if (m == nullptr || m->index >= pages_.size() || &pages_[m->index] != m)
     throw KvaError("vm_page_free: not a page of this memory");

@@ -60,6 +60,9 @@ class PhysicalMemory {
   // Allocate a zeroed page (data or page table). Throws KvaError when memory is exhausted.
   // A page that is already zero is not written, so never-used pages stay untouched.
   vm_page* vm_page_alloc();
+  // A zeroed page whose physical address is a multiple of `align` (a power of two, e.g. the
+  // first page of a large-page frame). Throws KvaError when no free page is aligned so.
+  vm_page* vm_page_alloc_aligned(std::uint64_t align);
   void vm_page_free(vm_page* m);  // throws if wired, mapped, busy or not allocated
   void vm_page_wire(vm_page* m);
   void vm_page_unwire(vm_page* m);  // throws if not wired

@@ -15,8 +15,15 @@ const std::vector<CounterDef>& counter_defs() {
       PM(local_invalidations), PM(full_flushes), PM(shootdowns), PM(shootdown_targets), PM(ipis),
       PM(broadcasts), PM(dropped_ipis), PM(loads), PM(stores), PM(guest_instructions),
       PM(emu_calls),
+      // O(1) each: the stale log keeps counters, not just reports.
       CounterDef{"stale", "observed", [](const S& s) { return std::uint64_t(s.stale.count(Oracle::Observed)); }},
       CounterDef{"stale", "architectural", [](const S& s) { return std::uint64_t(s.stale.count(Oracle::Architectural)); }},
+      CounterDef{"stale", "bbm", [](const S& s) { return std::uint64_t(s.stale.count(Oracle::Bbm)); }},
+      CounterDef{"stale", "negative", [](const S& s) { return std::uint64_t(s.stale.count(Oracle::Negative)); }},
+      CounterDef{"stale", "demand", [](const S& s) { return std::uint64_t(s.stale.count(Holding::Demand)); }},
+      CounterDef{"stale", "speculative", [](const S& s) { return std::uint64_t(s.stale.count(Holding::Speculative)); }},
+      CounterDef{"stale", "table", [](const S& s) { return std::uint64_t(s.stale.via_table_count()); }},
+      CounterDef{"stale", "rights", [](const S& s) { return std::uint64_t(s.stale.rights_count()); }},
   };
 #undef SF
 #undef PM

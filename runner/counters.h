@@ -1,5 +1,7 @@
 // The counters a testcase can state expectations on, by group:
-//   sf_buf.*  SfBufStats      pmap.*  PmapStats      stale.*  StaleLog counts per oracle
+//   sf_buf.*  SfBufStats      pmap.*  PmapStats
+//   stale.*   StaleLog counts: per oracle (observed, architectural, bbm, negative), per holding
+//             (demand, speculative), through upper-level entries (table), rights-only (rights)
 // and comparisons of a counter against an expected value ("3", ">=1", "<=2", "!=0", ...).
 #pragma once
 #include <cstdint>

@@ -50,6 +50,15 @@ void check_sleepers(RunContext& ctx) {
                 std::nullopt, std::nullopt, "woken", "sleeping"});
 }
 
+// `requires:`: the arch's capabilities, asked without building a machine.
+bool has_features(const ArchInfo& a, const std::vector<std::string>& wanted) {
+  if (wanted.empty()) return true;
+  const std::vector<std::string> have = feature_names(a.capabilities());
+  for (const auto& w : wanted)
+    if (std::find(have.begin(), have.end(), w) == have.end()) return false;
+  return true;
+}
+
 }  // namespace
 
 std::vector<Job> plan_jobs(const std::vector<Testcase>& testcases,
@@ -63,7 +72,7 @@ std::vector<Job> plan_jobs(const std::vector<Testcase>& testcases,
       bool selected = archs.empty() ? in_testcase
                       : std::find(archs.begin(), archs.end(), &a) != archs.end() &&
                             (tc.archs.empty() || in_testcase);
-      if (!selected) continue;
+      if (!selected || !has_features(a, tc.requires_features)) continue;
       for (int k = 0; k < tc.seeds; ++k) jobs.push_back({&tc, &a, base_seed + k});
     }
   }

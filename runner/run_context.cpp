@@ -16,7 +16,7 @@ RunContext::RunContext(const Testcase& tc, const ArchInfo& arch, std::uint64_t s
   kcfg.seed = seed;
   kcfg.faults = faults;
   kernel_ = std::make_unique<Kernel>(arch.create(mcfg), kcfg);
-  arch_ = {arch.name, kernel_->pmap().has_direct_map()};
+  arch_ = {arch.name, kernel_->pmap().has_direct_map(), kernel_->pmap().features()};
   for (const auto& t : tc.threads)
     threads_[t.name] = &kernel_->sched().thread_create(t.name, t.cpu, t.pinned);
 }
@@ -49,8 +49,14 @@ sf_buf* RunContext::sf(const std::string& name) {
   return rec.result;
 }
 
-void RunContext::reserve_kva(const std::string& name, std::size_t pages) {
-  kvas_[name] = {kernel_->kva_alloc(pages), pages};
+void RunContext::reserve_kva(const std::string& name, std::size_t pages, std::uint64_t align) {
+  kvas_[name] = {kernel_->kva_alloc(pages, align), pages};
+}
+
+void RunContext::reserve_grow_kva(const std::string& name, std::uint64_t bytes) {
+  if (kernel_->pmap().growable_kva().empty())
+    throw StepError("kva_reserve: this arch has no growable kernel VA (requires: [growkernel])");
+  kvas_[name] = {kernel_->kva_alloc_growable(bytes), bytes / PAGE_SIZE};
 }
 
 vaddr_t RunContext::kva(const std::string& name) const { return kvas_.at(name).va; }

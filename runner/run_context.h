@@ -77,7 +77,9 @@ class RunContext {
   // The sf_buf bound to name; StepError when the allocation returned NULL or still sleeps.
   sf_buf* sf(const std::string& name);
   // KVA for raw pmap steps: a Kernel::kva_alloc reservation bound to name.
-  void reserve_kva(const std::string& name, std::size_t pages);
+  void reserve_kva(const std::string& name, std::size_t pages, std::uint64_t align = PAGE_SIZE);
+  // Kernel VA without page tables yet (Pmap::growable_kva()), `bytes` long and aligned to it.
+  void reserve_grow_kva(const std::string& name, std::uint64_t bytes);
   vaddr_t kva(const std::string& name) const;
   std::size_t kva_pages(const std::string& name) const;
 

@@ -8,16 +8,25 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "runner/yaml_fields.h"
 
 namespace kva::runner {
 
 struct ArchContext {
+  ArchContext() = default;
+  ArchContext(std::string a, bool dmap, std::vector<std::string> feats = {})
+      : arch(std::move(a)), direct_map(dmap), features(std::move(feats)) {}
   std::string arch;
   bool direct_map = false;
+  std::vector<std::string> features;  // Pmap::features(): "large_2m", "walk_cache", ...
   const char* mode() const { return direct_map ? "dmap" : "pool"; }
+  bool has_feature(const std::string& f) const;
 };
+
+// A feature name Pmap::features() may return (valid in `only:` and `requires:`).
+bool is_feature_name(const std::string& name);
 
 // True if n is a map whose keys are all selector keys (and there is at least one).
 bool is_selector_map(const YAML::Node& n);

@@ -8,7 +8,7 @@ namespace {
 bool applies(const RunContext& ctx, const Step& step) {
   if (step.only.empty()) return true;
   for (const auto& k : step.only)
-    if (k == ctx.arch().arch || k == ctx.arch().mode()) return true;
+    if (k == ctx.arch().arch || k == ctx.arch().mode() || ctx.arch().has_feature(k)) return true;
   return false;
 }
 }  // namespace

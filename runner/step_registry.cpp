@@ -174,8 +174,9 @@ Step parse_step(const YAML::Node& entry, ParseContext& pc) {
     YAML::Node only = f.get("only");
     step.only = r.str_list(only, op + ".only");
     for (const auto& k : step.only)
-      if (!is_selector_key(k) || k == "default")
-        throw r.error(only, op + ".only: '" + k + "' is neither an arch nor a mode (pool, dmap)");
+      if ((!is_selector_key(k) || k == "default") && !is_feature_name(k))
+        throw r.error(only, op + ".only: '" + k +
+                                "' is neither an arch, a mode (pool, dmap) nor a feature (docs/testcases.md)");
   }
   if (f.has("expect_error")) step.expect_error = r.str(f.get("expect_error"), op + ".expect_error");
   step.impl = def->parse(f, pc);

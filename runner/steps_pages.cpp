@@ -3,6 +3,7 @@
 // never disturb a TLB or an oracle.
 #include "runner/data_expect.h"
 #include "runner/run_context.h"
+#include "runner/size_spec.h"
 #include "runner/step_op.h"
 
 namespace kva::runner {
@@ -12,9 +13,11 @@ struct PageAlloc : StepOp {
   std::vector<std::string> names;
   std::optional<BytePattern> fill;  // default: a pattern derived from each page's name
   bool wired = true;
+  std::optional<SizeSpec> align;    // physical alignment (first page of a large-page frame)
   void run(RunContext& ctx) override {
     for (const auto& name : names) {
-      vm_page* m = ctx.pmap().phys().vm_page_alloc();
+      vm_page* m = align ? ctx.pmap().phys().vm_page_alloc_aligned(align->resolve(ctx.pmap(), "page_alloc.align"))
+                         : ctx.pmap().phys().vm_page_alloc();
       BytePattern p = fill ? *fill : BytePattern::from_name(name);
       auto bytes = p.bytes(0, PAGE_SIZE);
       ctx.pmap().phys().write(m->phys_addr, bytes.data(), bytes.size());
@@ -94,6 +97,7 @@ std::vector<OpDef> page_ops() {
          }
          if (f.has("fill")) op->fill = BytePattern::parse(r, f.get("fill"), "page_alloc.fill");
          if (f.has("wired")) op->wired = r.boolean(f.get("wired"), "page_alloc.wired");
+         if (f.has("align")) op->align = SizeSpec::parse(r, f.get("align"), "page_alloc.align", PAGE_SIZE);
          return op;
        }},
       {"page_fill", nullptr,

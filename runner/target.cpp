@@ -26,7 +26,7 @@ Target Target::parse(Fields& f, ParseContext& pc, const std::string& prefix) {
   if (f.has(prefix + "offset"))
     t.offset = static_cast<std::uint64_t>(
         r.integer(f.get(prefix + "offset"), f.what() + "." + prefix + "offset", 0,
-                  Limits::max_reserve_pages * PAGE_SIZE));
+                  static_cast<std::int64_t>(Limits::max_memory)));
   return t;
 }
 

@@ -62,6 +62,7 @@ struct Testcase {
   std::string name;
   std::string description;
   std::vector<std::string> archs;  // empty: every arch with in_default_set
+  std::vector<std::string> requires_features;  // `requires:`: runs only where the arch has them
   MachineSpec machine;
   std::vector<ThreadSpec> threads;
   std::vector<Step> steps;

@@ -74,6 +74,13 @@ Testcase parse_document(const std::string& path, const YAML::Node& doc) {
       tc.archs.push_back(name);
     }
   }
+  if (f.has("requires")) {
+    YAML::Node req = f.get("requires");
+    tc.requires_features = r.str_list(req, "requires");
+    for (const auto& feat : tc.requires_features)
+      if (!is_feature_name(feat))
+        throw r.error(req, "requires: unknown feature '" + feat + "' (see docs/testcases.md)");
+  }
   if (f.has("machine")) tc.machine = parse_machine(r, f.get("machine"));
   if (f.has("threads")) tc.threads = parse_threads(r, f.get("threads"), tc.machine);
   if (f.has("seeds")) tc.seeds = r.integer(f.get("seeds"), "seeds", 1, Limits::max_seeds);

@@ -12,18 +12,30 @@ namespace {
 constexpr vaddr_t kDmapBase = 0xfffff800'00000000ull;  // DMAP_MIN_ADDRESS
 constexpr vaddr_t kKvaBase = 0xfffffe00'00000000ull;   // VM_MIN_KERNEL_ADDRESS
 constexpr std::size_t kKvaBytes = 256u << 20;
+// Beyond kernel_vm_end, up to 2 GiB: the rest of the first PDPTE's 1 GiB and a second, empty
+// PDPTE slot, so growkernel and 2 MiB / 1 GiB kernel mappings have room.
+constexpr std::uint64_t kGrowEnd = kKvaBase + (std::uint64_t{2} << 30);
+// sys/amd64/amd64/pmap.c: pmap_kenter and pmap_qenter store pg_g | pg_nx | X86_PG_A | X86_PG_M.
+constexpr x86::KernelPteBits kKernelPte{true, true, true};
+
+x86::Platform platform() {
+  return {"amd64", x86::CpuMode::Long64, x86::kCr4Pae | x86::kCr4Pge, &stubs::amd64_stubs,
+          {kKvaBase, kKvaBase + kKvaBytes}, kDmapBase, {kKvaBase + kKvaBytes, kGrowEnd},
+          kKernelPte, kKernelPte, x86::kEferNxe};
+}
+using Amd64Pmap = x86::X86Pmap<amd64::Paging>;
 }  // namespace
 
 template class x86::X86Pmap<amd64::Paging>;
 
 ArchInfo amd64_arch_info() {
   return {"amd64",
-          "x86-64 4-level paging, direct map (2 MiB global pages), invlpg + IPI shootdowns (Unicorn)",
-          true, true, [](const MachineConfig& c) -> std::unique_ptr<Pmap> {
-            x86::Platform p{"amd64", x86::CpuMode::Long64, x86::kCr4Pae | x86::kCr4Pge,
-                            &stubs::amd64_stubs, {kKvaBase, kKvaBase + kKvaBytes}, kDmapBase};
-            return std::make_unique<x86::X86Pmap<amd64::Paging>>(c, std::move(p));
-          }};
+          "x86-64 4-level paging, direct map (2 MiB global pages), 2M/1G pages, invlpg + IPI shootdowns (Unicorn)",
+          true, true,
+          [](const MachineConfig& c) -> std::unique_ptr<Pmap> {
+            return std::make_unique<Amd64Pmap>(c, platform());
+          },
+          [] { return Amd64Pmap::capabilities_for(platform()); }};
 }
 
 }  // namespace kva

@@ -119,13 +119,30 @@ kva_shootdown_handler:
         jnz     1b
         CHARGE  1
         jmp     4f
-3:      CHARGE  2
-        mov     %cr3, %rax
-        mov     %rax, %cr3
+3:      CHARGE  5
+        mov     %cr4, %rax             # invltlb_glob: the kernel pmap's invalidate_all
+        mov     %rax, %rdx
+        and     $~0x80, %rdx            # CR4.PGE off flushes global entries too
+        mov     %rdx, %cr4
+        mov     %rax, %cr4
 4:      CHARGE  2
         mov     24(%rdi), %rax          # generation
         mov     %rax, 32(%rdi)          # done
 kva_shootdown_handler_done:
+        hlt
+
+# kva_invltlb_glob(): FreeBSD's invltlb_glob: turning CR4.PGE off and on again flushes every
+# TLB entry, global ones included, and every paging-structure cache (a CR3 reload keeps global
+# entries on hardware).
+        .globl kva_invltlb_glob, kva_invltlb_glob_done
+kva_invltlb_glob:
+        CHARGE  5
+        mov     %cr4, %rax
+        mov     %rax, %rdx
+        and     $~0x80, %rdx
+        mov     %rdx, %cr4
+        mov     %rax, %cr4
+kva_invltlb_glob_done:
         hlt
 
 # Where a failed budget check lands (LOOP_CHARGE): the host reports runaway guest code.

@@ -1,5 +1,5 @@
 // i386 paging formats: classic 2-level with 32-bit entries, and PAE 3-level (PDPT -> PD -> PT)
-// with 64-bit entries. Large pages are not used on non-PAE (CR4.PSE stays off).
+// with 64-bit entries. Non-PAE has 4 MiB PDE pages with CR4.PSE (FreeBSD's pseflag).
 #pragma once
 #include <array>
 
@@ -13,7 +13,7 @@ struct Paging {
   static constexpr std::array<unsigned, kLevels> kShift{22, 12};
   static constexpr std::array<std::size_t, kLevels> kEntries{1024, 1024};
   static constexpr std::array<const char*, kLevels> kNames{"PDE", "PTE"};
-  static constexpr std::array<bool, kLevels> kLargeAllowed{false, false};
+  static constexpr std::array<bool, kLevels> kLargeAllowed{true, false};  // 4 MiB PDEs (PSE)
   static constexpr bool kTopLevelPresentOnly = false;
   static constexpr bool kTopLevelCachedAtCr3Load = false;
 };

@@ -119,13 +119,30 @@ kva_shootdown_handler:
         jnz     1b
         CHARGE  1
         jmp     4f
-3:      CHARGE  2
-        mov     %cr3, %eax
-        mov     %eax, %cr3
+3:      CHARGE  5
+        mov     %cr4, %eax             # invltlb_glob: the kernel pmap's invalidate_all
+        mov     %eax, %edx
+        and     $~0x80, %edx            # CR4.PGE off flushes global entries too
+        mov     %edx, %cr4
+        mov     %eax, %cr4
 4:      CHARGE  2
         mov     24(%edi), %eax          # generation
         mov     %eax, 32(%edi)          # done
 kva_shootdown_handler_done:
+        hlt
+
+# kva_invltlb_glob(): FreeBSD's invltlb_glob: turning CR4.PGE off and on again flushes every
+# TLB entry, global ones included, and every paging-structure cache (a CR3 reload keeps global
+# entries on hardware). On PAE it also reloads the four PDPTEs (SDM 4.4.1).
+        .globl kva_invltlb_glob, kva_invltlb_glob_done
+kva_invltlb_glob:
+        CHARGE  5
+        mov     %cr4, %eax
+        mov     %eax, %edx
+        and     $~0x80, %edx
+        mov     %edx, %cr4
+        mov     %eax, %cr4
+kva_invltlb_glob_done:
         hlt
 
 # Where a failed budget check lands (LOOP_CHARGE): the host reports runaway guest code.

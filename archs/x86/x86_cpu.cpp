@@ -46,9 +46,22 @@ InsnRole classify(const cs_insn& i, x86_reg budget) {
   return r;
 }
 
+void write_msr(uc_engine* uc, std::uint32_t msr, std::uint64_t v, const char* what) {
+  uc_x86_msr m{msr, v};
+  if (uc_reg_write(uc, UC_X86_REG_MSR, &m) != UC_ERR_OK)
+    throw KvaError(std::string("x86 boot: cannot write ") + what);
+}
+
+std::uint64_t read_msr(uc_engine* uc, std::uint32_t msr) {
+  uc_x86_msr m{msr, 0};
+  uc_reg_read(uc, UC_X86_REG_MSR, &m);
+  return m.value;
+}
+
 }  // namespace
 
-GuestIsa guest_isa(CpuMode mode, std::uint64_t root, std::uint64_t cr4_bits) {
+GuestIsa guest_isa(CpuMode mode, std::uint64_t root, std::uint64_t cr4_bits,
+                   std::uint64_t efer_bits) {
   bool is64 = mode == CpuMode::Long64;
   GuestIsa isa;
   isa.name = is64 ? "x86-64" : "i386";
@@ -63,7 +76,12 @@ GuestIsa guest_isa(CpuMode mode, std::uint64_t root, std::uint64_t cr4_bits) {
   isa.budget_reg = is64 ? UC_X86_REG_RBP : UC_X86_REG_EBP;
   isa.word_bytes = is64 ? 8 : 4;
   isa.halt_bytes = 1;  // hlt
-  isa.boot_cpu = [root, cr4_bits](uc_engine* uc, cpuid_t) {
+  isa.boot_cpu = [root, cr4_bits, efer_bits](uc_engine* uc, cpuid_t) {
+    if (efer_bits) {
+      write_msr(uc, kMsrEfer, read_msr(uc, kMsrEfer) | efer_bits, "EFER");
+      if ((read_msr(uc, kMsrEfer) & efer_bits) != efer_bits)
+        throw KvaError("x86 boot: EFER bits did not stick (MSR readback)");
+    }
     const std::uint64_t cr4 = cr4_bits | kCr4Smep | kCr4OsFxsr | kCr4OsXmmExcpt;
     write_reg(uc, UC_X86_REG_CR4, read_reg(uc, UC_X86_REG_CR4) | cr4, "CR4");
     if ((read_reg(uc, UC_X86_REG_CR4) & cr4) != cr4) throw KvaError("x86 boot: CR4 bits did not stick");

@@ -15,6 +15,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "core/vm_page.h"
 
@@ -39,18 +40,13 @@ class PageTables {
     bool writable = false;             // R/W set at every level that has it
     paddr_t pa = 0;                    // the 4 KiB frame of va, when mapped
     std::uint64_t page_bytes = PAGE_SIZE;
+    int leaf_level = -1;               // level of the leaf, when mapped
     const Step& leaf() const { return steps[depth - 1]; }
   };
 
   explicit PageTables(PhysicalMemory& ram) : ram_(ram), root_(alloc_table()) {}
 
   paddr_t root() const { return root_; }
-  // The root-level entries as they are in memory now (what a CR3 load reads on PAE).
-  std::array<Entry, Paging::kEntries[0]> root_entries() const {
-    std::array<Entry, Paging::kEntries[0]> r;
-    for (std::size_t i = 0; i < r.size(); ++i) r[i] = read(root_ + i * sizeof(typename Entry::raw_type));
-    return r;
-  }
 
   static std::uint64_t level_bytes(int level) { return std::uint64_t{1} << Paging::kShift[level]; }
   static std::size_t index_of(vaddr_t va, int level) {
@@ -67,22 +63,23 @@ class PageTables {
     ram_.write(slot, &raw, sizeof raw);
   }
 
-  // The software walk: what the MMU would do for va, without setting A/D. `cached_root`, when
-  // given, supplies the root-level entries instead of memory (PAE's PDPTE registers).
-  Walk walk(vaddr_t va, const Entry* cached_root = nullptr) const {
+  // The software walk: what the MMU would do for va, without setting A/D.
+  Walk walk(vaddr_t va) const { return walk_from(va, root_, 0, true); }
+  // The walk of va from `table`, the table page of `level` (a walk through an upper-level
+  // entry a CPU may have cached); `writable`: the rights of the entries above it.
+  Walk walk_from(vaddr_t va, paddr_t table, int level, bool writable) const {
     Walk w;
-    w.writable = true;
-    paddr_t table = root_;
-    for (int level = 0; level < kLevels; ++level) {
+    w.writable = writable;
+    for (; level < kLevels; ++level) {
       Step& s = w.steps[w.depth++];
       s.index = index_of(va, level);
       s.slot = table + s.index * sizeof(typename Entry::raw_type);
-      s.entry = (level == 0 && cached_root) ? cached_root[s.index] : read(s.slot);
+      s.entry = read(s.slot);
       if (!s.entry.is_present()) return w;
       if (!(level == 0 && Paging::kTopLevelPresentOnly)) w.writable &= s.entry.is_writable();
-      bool large = Paging::kLargeAllowed[level] && s.entry.is_large();
-      if (level == kLeafLevel || large) {
+      if (is_leaf(s.entry, level)) {
         w.mapped = true;
+        w.leaf_level = level;
         w.page_bytes = level_bytes(level);
         w.pa = s.entry.physical_address(w.page_bytes) + (va & (w.page_bytes - 1) & ~PAGE_MASK);
         return w;
@@ -92,19 +89,18 @@ class PageTables {
     return w;
   }
 
-  // Slot of va's entry at `level`, creating the tables above it. Throws if a large page is in
-  // the way.
-  paddr_t ensure_slot(vaddr_t va, int level) {
+  // Slot of va's entry at `level`, creating the tables above it (as pmap_growkernel does: P, RW,
+  // A and M preset, so the new entries are cacheable at once). Throws if a large page is in the
+  // way. Counts the table pages it allocates into *allocated.
+  paddr_t ensure_slot(vaddr_t va, int level, std::size_t* allocated = nullptr) {
     paddr_t table = root_;
     for (int l = 0; l < level; ++l) {
       paddr_t slot = table + index_of(va, l) * sizeof(typename Entry::raw_type);
       Entry e = read(slot);
       if (!e.is_present()) {
-        e = Entry{};
-        e.set_present(true);
-        if (!(l == 0 && Paging::kTopLevelPresentOnly)) e.set_writable(true);
-        e.set_physical_address(alloc_table());
+        e = table_entry(l, alloc_table());
         write(slot, e);
+        if (allocated) ++*allocated;
       } else if (Paging::kLargeAllowed[l] && e.is_large()) {
         throw KvaError("x86 page tables: a large page already maps this range");
       }
@@ -113,27 +109,61 @@ class PageTables {
     return table + index_of(va, level) * sizeof(typename Entry::raw_type);
   }
 
-  // Slot of va's leaf PTE if its page table exists (kernel tables are pre-populated).
-  std::optional<paddr_t> leaf_slot(vaddr_t va) const {
-    Walk w = walk(va);
-    if (w.depth < kLevels) return std::nullopt;  // stopped above the leaf level
-    if (w.mapped && w.page_bytes != PAGE_SIZE) return std::nullopt;
-    return w.steps[kLeafLevel].slot;
+  // Slot of va's entry at `level` if the tables above it exist and are not a large page.
+  std::optional<paddr_t> slot_at(vaddr_t va, int level) const {
+    paddr_t table = root_;
+    for (int l = 0; l < level; ++l) {
+      Entry e = read(table + index_of(va, l) * sizeof(typename Entry::raw_type));
+      if (!e.is_present() || (Paging::kLargeAllowed[l] && e.is_large())) return std::nullopt;
+      table = e.physical_address();
+    }
+    return table + index_of(va, level) * sizeof(typename Entry::raw_type);
   }
+
+  // Slot of va's leaf PTE if its page table exists.
+  std::optional<paddr_t> leaf_slot(vaddr_t va) const { return slot_at(va, kLeafLevel); }
 
   // Maps one 4 KiB page (kernel, writable), creating page-table pages as needed.
   void map_page(vaddr_t va, paddr_t pa, bool global) {
-    write(ensure_slot(va, kLeafLevel), leaf_entry(pa, global, false));
+    Entry e;
+    e.set_present(true);
+    e.set_writable(true);
+    e.set_global(global);
+    e.set_physical_address(pa);
+    write(ensure_slot(va, kLeafLevel), e);
   }
-  // Maps one large page at the level above the leaf (2 MiB on amd64 and PAE).
-  void map_large(vaddr_t va, paddr_t pa, bool global) {
-    if (!Paging::kLargeAllowed[kLeafLevel - 1])
-      throw KvaError("x86 page tables: this format has no large pages");
-    write(ensure_slot(va, kLeafLevel - 1), leaf_entry(pa, global, true));
-  }
+  // Writes a leaf entry (4 KiB at the leaf level, a large page above it).
+  void write_leaf(vaddr_t va, int level, Entry e) { write(ensure_slot(va, level), e); }
   // Creates the page tables (not the PTEs) for [start, end): pmap_growkernel done up front.
   void populate(vaddr_t start, vaddr_t end) {
     for (vaddr_t va = start; va < end; va += level_bytes(kLeafLevel - 1)) ensure_slot(va, kLeafLevel);
+  }
+  // An upper-level entry pointing at `table` (PAE PDPTEs carry P only).
+  static Entry table_entry(int level, paddr_t table) {
+    Entry e;
+    e.set_present(true);
+    if (!(level == 0 && Paging::kTopLevelPresentOnly)) {
+      e.set_writable(true);
+      e.set_accessed(true);
+      e.set_dirty(true);
+    }
+    e.set_physical_address(table);
+    return e;
+  }
+  // A zeroed, wired page-table page.
+  paddr_t alloc_table() {
+    vm_page* m = ram_.vm_page_alloc();  // zeroed: every entry not present
+    ram_.vm_page_wire(m);
+    return m->phys_addr;
+  }
+  // amd64 linear addresses are canonical: bits 63..48 copy bit 47.
+  static vaddr_t canonical(vaddr_t va) {
+    if constexpr (kLevels == 4)
+      if (va & (vaddr_t{1} << 47)) return va | 0xffff'0000'0000'0000ull;
+    return va;
+  }
+  static bool is_leaf(const Entry& e, int level) {
+    return level == kLeafLevel || (Paging::kLargeAllowed[level] && e.is_large());
   }
 
   // One line per level read, then the outcome.
@@ -155,21 +185,7 @@ class PageTables {
     return o.str();
   }
 
- private:
-  paddr_t alloc_table() {
-    vm_page* m = ram_.vm_page_alloc();  // zeroed: every entry not present
-    ram_.vm_page_wire(m);
-    return m->phys_addr;
-  }
-  static Entry leaf_entry(paddr_t pa, bool global, bool large) {
-    Entry e;
-    e.set_present(true);
-    e.set_writable(true);
-    e.set_global(global);
-    e.set_large(large);
-    e.set_physical_address(pa);
-    return e;
-  }
+ public:
   static std::string flags(const Entry& e, int level) {
     std::string f;
     if (e.is_present()) f += " P";
@@ -186,6 +202,7 @@ class PageTables {
     return f;
   }
 
+ private:
   PhysicalMemory& ram_;
   paddr_t root_;
 };

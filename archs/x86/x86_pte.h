@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "core/pmap_types.h"
 #include "core/types.h"
 
 namespace kva::x86 {
@@ -42,6 +43,23 @@ class PagingEntry {
   void set_global(bool b) { put(kGlobal, b); }
   bool no_execute() const requires kHasNx { return get(kNoExecute); }
   void set_no_execute(bool b) requires kHasNx { put(kNoExecute, b); }
+  bool executable() const {
+    if constexpr (kHasNx) return !no_execute();
+    return true;
+  }
+
+  // Memory type through PWT/PCD with the power-on PAT (index 0 WB, 1 WT, 2 UC-, 3 UC); the PAT
+  // bit stays clear.
+  CacheMode cache_mode() const {
+    static constexpr CacheMode kModes[] = {CacheMode::WriteBack, CacheMode::WriteThrough,
+                                           CacheMode::UncachedMinus, CacheMode::Uncacheable};
+    return kModes[(write_through() ? 1 : 0) | (cache_disabled() ? 2 : 0)];
+  }
+  void set_cache_mode(CacheMode m) {
+    const int index = static_cast<int>(m);
+    set_write_through(index & 1);
+    set_cache_disabled(index & 2);
+  }
 
   // The frame this entry points to: a table, a 4 KiB page, or (with `large_bytes`) a large
   // page, whose PAT bit (bit 12) is not part of the address.

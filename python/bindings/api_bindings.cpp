@@ -38,6 +38,30 @@ void bind_api(py::module_& m, MachineClass& cls) {
     return out;
   }, "Slot numbers on the sf_buf free list, least recently used first.");
 
+  cls.def("mapped_leaves", [](Machine& self, vaddr_t first, vaddr_t last) {
+    std::vector<MappedLeaf> leaves;
+    std::vector<paddr_t> tables;
+    self.pmap().mapped_leaves(first, last, leaves, &tables);
+    py::list out;
+    for (const MappedLeaf& l : leaves) {
+      py::dict d = level_dict(l.entry);
+      d["va"] = l.va;
+      d["writable"] = l.writable;
+      out.append(d);
+    }
+    return py::make_tuple(out, tables);
+  }, py::arg("first"), py::arg("last"),
+     "(leaves, table pages): every valid leaf mapping VA in [first, last] (walk-level dicts with "
+     "'va' and the effective 'writable'), and the page-table pages read.");
+  cls.def_property_readonly("ram", [](Machine& self) {
+    return py::make_tuple(self.pmap().phys().base(), self.pmap().phys().size());
+  }, "(base, size) of guest RAM in physical memory.");
+  cls.def("raw_reservations", [](Machine& self) {
+    py::list out;
+    for (const auto& [va, npages] : self.kernel().raw_reservations()) out.append(py::make_tuple(va, npages));
+    return out;
+  }, "kva_alloc reservations: (va, npages).");
+
   auto sf_buf_class = py::reinterpret_borrow<py::class_<SfBufHandle>>(m.attr("SfBuf"));
   sf_buf_class.def_property_readonly("generation", [](const SfBufHandle& s) { return s.generation; },
                                      "The slot's recycle count when this handle was returned.");

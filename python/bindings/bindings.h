@@ -26,6 +26,7 @@ std::vector<std::uint8_t> bytes_arg(const py::handle& data, const char* what);
 py::bytes to_bytes(const std::vector<std::uint8_t>& data);
 std::size_t parse_size(const py::handle& size);      // int or "16M" (arg_parsing.cpp)
 int parse_sf_buf_flags(const py::handle& flags);     // int, "NOWAIT|CPUPRIVATE" or a list
+py::dict level_dict(const WalkLevel& l);             // a walk level (observation_bindings.cpp)
 
 void bind_errors(py::module_& m);                 // errors.cpp
 void bind_arg_parsing(py::module_& m);            // arg_parsing.cpp

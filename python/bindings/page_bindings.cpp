@@ -73,13 +73,16 @@ void bind_page(py::module_& m, MachineClass& cls) {
         return std::string(buf);
       });
 
-  cls.def("page_alloc", [](Machine& self, const py::object& fill, bool wired) {
-    PageHandle p = self.page_alloc();
+  cls.def("page_alloc", [](Machine& self, const py::object& fill, bool wired, const py::object& align) {
+    PageHandle p = align.is_none() ? self.page_alloc()
+                                   : self.handle(self.pmap().phys().vm_page_alloc_aligned(parse_size(align)));
     fill_page(p, fill);
     if (wired) self.pmap().phys().vm_page_wire(p.m);
     return p;
-  }, py::arg("fill") = py::none(), py::arg("wired") = false,
-     "Allocate a zeroed page; fill is a byte value for every byte, or bytes written at offset 0.");
+  }, py::arg("fill") = py::none(), py::arg("wired") = false, py::arg("align") = py::none(),
+     "Allocate a zeroed page; fill is a byte value for every byte, or bytes written at offset 0. "
+     "align (bytes or '2M'): a page whose physical address is a multiple of it (the first page "
+     "of a large-page frame).");
   m.attr("VM_PAGE_BITS_ALL") = VM_PAGE_BITS_ALL;
 }
 

@@ -32,6 +32,7 @@ from .errors import (
     StateError,
     TestcaseError,
 )
+from .explore import Mapping, Snapshot, SnapshotDiff, Walk, diff
 from .flags import PteFlags, SfBufFlags
 from .handles import Page, PendingSfBuf, SfBuf, Thread
 from .machine import PAGE_SIZE, Machine, parse_size
@@ -71,6 +72,11 @@ __all__ = [
     "RunResult",
     "sweep",
     "SweepResult",
+    "Walk",
+    "Mapping",
+    "Snapshot",
+    "SnapshotDiff",
+    "diff",
     "parse_size",
     "KvabenchError",
     "ArgumentError",

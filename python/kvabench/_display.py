@@ -50,6 +50,7 @@ class Record:
     to_dict() (a field spelled ``global_`` because of the keyword is the key ``'global'``)."""
 
     _hex_fields: Tuple[str, ...] = ()
+    _size_fields: Tuple[str, ...] = ()  # shown as '4K', '2M'
     __iter__ = None  # not a sequence: iterate keys() or to_dict()
 
     @classmethod
@@ -74,7 +75,9 @@ class Record:
         out = {}
         for k in self.keys():
             v = self[k]
-            if k in self._hex_fields and isinstance(v, int) and not isinstance(v, bool):
+            if k in self._size_fields and isinstance(v, int):
+                out[k] = size_text(v)
+            elif k in self._hex_fields and isinstance(v, int) and not isinstance(v, bool):
                 out[k] = f"{v:#x}"
             elif k in self._hex_fields and v is None:
                 out[k] = "-"

@@ -5,14 +5,14 @@ from __future__ import annotations
 import weakref
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
-from . import _checks, _core
+from . import _checks, _core, explore
 from ._display import size_text
 from .errors import ArgumentError, ArgumentTypeError, DeadlockError, MachineClosedError, StateError
-from .flags import SfBufFlags, SfBufFlagsLike, sf_buf_flags
+from .flags import PteFlags, SfBufFlags, SfBufFlagsLike, sf_buf_flags
 from .handles import Page, PendingSfBuf, SfBuf, Thread
 from .registry import archs, faults
-from .results import (Counters, PteState, SfBufPool, SfBufSlot, StaleReport, StaleReports, TlbEntry, TlbView,
-                      VaRange)
+from .results import (Capabilities, Counters, PteState, SfBufPool, SfBufSlot, StaleReport, StaleReports, TlbEntry,
+                      TlbView, VaRange)
 
 __all__ = ["Machine", "PAGE_SIZE"]
 
@@ -288,16 +288,21 @@ class Machine:
 
     # ------------------------------------------------------------------ pages and KVA
 
-    def page_alloc(self, fill: Union[int, bytes, None] = None, wired: bool = True) -> Page:
+    def page_alloc(self, fill: Union[int, bytes, None] = None, wired: bool = True,
+                   align: Union[int, str, None] = None) -> Page:
         """vm_page_alloc: a zeroed page, wired by default (as YAML's page_alloc).
 
-        fill: one byte value for every byte, or bytes written at offset 0."""
+        fill: one byte value for every byte, or bytes written at offset 0. align (bytes or
+        '2M'): a page whose physical address is a multiple of it (the first page of a frame for
+        kenter_large)."""
         wired = _checks.boolean("wired", wired)
+        if align is not None:
+            align = parse_size(align, "align")
         if fill is not None and not isinstance(fill, (bytes, bytearray, memoryview)):
             fill = _checks.integer("fill", fill, 0, 255)
         elif fill is not None and len(fill) > PAGE_SIZE:
             raise ArgumentError(f"{len(fill)} bytes do not fit in a {PAGE_SIZE}-byte page", "fill")
-        return Page._wrap(self, self._m().page_alloc(fill, wired))
+        return Page._wrap(self, self._m().page_alloc(fill, wired, align))
 
     def page_free(self, page: Page) -> None:
         """vm_page_free (KvaError while the page is wired, mapped through kva_alloc KVA or busy)."""
@@ -317,9 +322,57 @@ class Machine:
 
     # ------------------------------------------------------------------ pmap(9)
 
-    def kenter(self, va: int, page: PageLike) -> None:
-        """pmap_kenter: map va to a Page (or a physical address). No TLB maintenance."""
-        self._m().kenter(self._va(va), self._page_or_pa(page))
+    def kenter(self, va: int, page: PageLike, global_: Optional[bool] = None, writable: Optional[bool] = None,
+               cache: Optional[str] = None) -> None:
+        """pmap_kenter: map va to a Page (or a physical address). No TLB maintenance.
+
+        global_, writable and cache ('wb', 'wt', 'uc-', 'uc') default to the arch's FreeBSD
+        kernel PTE (capabilities() says which the arch supports)."""
+        self._m().kenter(self._va(va), self._page_or_pa(page), *self._attrs(global_, writable, cache))
+
+    def _attrs(self, global_: Any, writable: Any, cache: Any) -> "tuple[Any, Any, Any]":
+        return (None if global_ is None else _checks.boolean("global_", global_),
+                None if writable is None else _checks.boolean("writable", writable),
+                None if cache is None else _checks.string("cache", cache))
+
+    def kenter_large(self, va: int, page: PageLike, size: Union[int, str, None] = None,
+                     global_: Optional[bool] = None, writable: Optional[bool] = None,
+                     cache: Optional[str] = None) -> None:
+        """Map one large page of `size` bytes (default: the arch's smallest, capabilities()) at
+        va to the frame starting at page; both aligned to size. No TLB maintenance."""
+        size = None if size is None else parse_size(size, "size")
+        self._m().kenter_large(self._va(va), self._page_or_pa(page), size, *self._attrs(global_, writable, cache))
+
+    def protect(self, va: int, npages: int = 1, *, writable: bool) -> None:
+        """pmap_protect's PTE write on kernel KVA (no invalidation: invalidate_range after)."""
+        va, npages = self._range(va, npages)
+        self._m().protect(va, npages, writable=_checks.boolean("writable", writable))
+
+    def growkernel(self, va: int) -> int:
+        """pmap_growkernel for va: returns the number of page-table pages allocated."""
+        return self._m().growkernel(self._va(va))
+
+    def replace_table(self, va: int, level: int = 1, copy: bool = False) -> int:
+        """Point the upper-level entry `level` levels above va's leaf at a new table page (empty
+        or a copy of the old one); returns its physical address. No TLB maintenance."""
+        return self._m().replace_table(self._va(va), _checks.integer("level", level, 1, 8),
+                                       _checks.boolean("copy", copy))
+
+    @property
+    def growable_kva(self) -> VaRange:
+        """Kernel VA without page tables yet (growkernel, kenter_large)."""
+        return VaRange(*self._m().growable_kva)
+
+    def capabilities(self) -> Capabilities:
+        """What the arch supports: large pages, global entries, table levels, ..."""
+        d = self._m().capabilities()
+        return Capabilities(**{**d, "large_page_sizes": tuple(d["large_page_sizes"]),
+                               "table_reach": tuple(d["table_reach"])})
+
+    @property
+    def features(self) -> List[str]:
+        """Feature names, as testcase `only:` and `requires:` use them."""
+        return list(self._m().features)
 
     def kremove(self, va: int) -> None:
         """pmap_kremove: unmap va. No TLB maintenance."""
@@ -366,6 +419,10 @@ class Machine:
         cpu = self._cpu(cpu)
         va, npages = self._range(va, npages)
         self._m().invalidate_range(cpu, va, npages)
+
+    def flush_local(self, cpu: int, include_global: bool = False) -> None:
+        """Full local flush (x86 CR3 reload; include_global: CR4.PGE toggle)."""
+        self._m().flush_local(self._cpu(cpu), _checks.boolean("include_global", include_global))
 
     def shootdown(self, cpu: int, targets: Targets, va: int, npages: int = 1) -> None:
         """Invalidate on the target CPUs with the arch's shootdown protocol, initiated by cpu.
@@ -424,56 +481,77 @@ class Machine:
         d = self._m().pte(va)
         return PteState(va=va & ~(PAGE_SIZE - 1), valid=d["valid"], pa=d["pa"] if d["valid"] else 0,
                         writable=d["writable"], accessed=d["accessed"], modified=d["modified"],
-                        global_=d["global"])
+                        global_=d["global"], executable=d["executable"], page_size=d["page_size"],
+                        cache=d["cache"], level=d["level"])
 
     def extract(self, va: int) -> Optional[int]:
         """pmap_extract: the physical address va maps (page offset kept), or None."""
         return self._m().extract(self._va(va))
 
-    def walk(self, va: int) -> str:
-        """The decoded page-table walk of va, one level per line."""
-        return self._m().walk(self._va(va))
+    def walk(self, va: int) -> "explore.Walk":
+        """The software walk of va through the real tables: every level (table PA, index, raw
+        entry, decoded bits) and the final PA or the fault. str() is the arch's text."""
+        return explore.walk(self, va)
+
+    def walk_levels(self, va: int) -> "explore.WalkLevels":
+        """walk(va).levels: the entries read, root first."""
+        return explore.walk(self, va).levels
+
+    def mappings(self, start: Optional[int] = None, end: Optional[int] = None,
+                 flags: Union[PteFlags, int, str, Iterable[str], None] = None,
+                 owner: Optional[str] = None) -> "explore.Mappings":
+        """The kernel page tables as runs of contiguous leaves with their VA and PA ranges,
+        size, level, page size, decoded attributes and owner ('direct map', 'sf_buf #n',
+        'raw reservation', 'page-table page', 'firmware', ...). Filters: VA range [start, end),
+        flags every run must have, owner ('sf_buf' matches every slot). to_pandas() for a
+        DataFrame."""
+        return explore.mappings(self, start, end, flags, owner)
+
+    def aliases(self, pa: Union[int, Page]) -> "explore.Aliases":
+        """Every VA that maps the physical page pa (or Page): in the tables, and through stale
+        translations a CPU's TLB may still hold."""
+        return explore.aliases(self, pa)
+
+    def snapshot(self) -> "explore.Snapshot":
+        """The tables' leaves, every CPU's TLB-model view and the counters now; subtract two
+        (after - before) for what changed."""
+        return explore.snapshot(self)
 
     def tlb(self, cpu: Optional[int] = None) -> TlbView:
         """What the architectural TLB model says cpu (default: every CPU) may hold; entries that
         differ from the current tables are marked stale, with the reason."""
         raw = self._m()
         cpus = range(self._cpus) if cpu is None else [self._cpu(cpu)]
-        entries = []
-        for c in cpus:
-            for va, pa, global_, writable in raw.tlb(c):
-                entries.append(self._tlb_entry(c, va, pa, global_, writable))
+        entries = [TlbEntry(cpu=c, global_=d.pop("global"), **d) for c in cpus for d in raw.tlb(c)]
         caption = f"{self._arch} TLB model, " + ("every cpu" if cpu is None else f"cpu {cpu}")
         return TlbView(entries, caption)
-
-    def _tlb_entry(self, cpu: int, va: int, pa: int, global_: bool, writable: bool) -> TlbEntry:
-        now = self._m().pte(va)
-        if not now["valid"]:
-            stale, reason = True, f"unmapped in the tables; no invalidation on cpu {cpu} since"
-        elif now["pa"] != pa:
-            stale, reason = True, f"tables now map {now['pa']:#x}; no invalidation on cpu {cpu} since"
-        elif writable and not now["writable"]:
-            stale, reason = True, f"tables now read-only; no invalidation on cpu {cpu} since"
-        else:
-            stale, reason = False, ""
-        return TlbEntry(cpu=cpu, va=va, pa=pa, writable=writable, global_=global_, stale=stale, reason=reason)
 
     def stats(self) -> Counters:
         """Every counter, grouped as YAML's counters: pmap, sf_buf, stale."""
         raw = self._m().stats()
-        stale = self._m().stale()
-        raw["stale"] = {o: sum(1 for s in stale if s["oracle"] == o) for o in ("observed", "architectural")}
+        raw["stale"] = {k: v for k, v in self._m().stale_counts().items() if k not in ("total", "kept")}
         return Counters(raw)
 
     counters = stats
 
     def stale(self) -> StaleReports:
         """Stale accesses the oracles reported since the last clear_stale(), oldest first."""
-        return StaleReports([StaleReport(oracle=d["oracle"], access=d["kind"], cpu=d["cpu"], va=d["va"],
-                                         expected_pa=d["expected_pa"], cached_pa=d["cached_pa"],
-                                         expected=d["expected"], observed=d["observed"], step=d["step"],
-                                         description=d["description"])
-                             for d in self._m().stale()], f"{self._arch} stale accesses")
+        return StaleReports([StaleReport(access=d.pop("kind"), **d) for d in self._m().stale()],
+                            f"{self._arch} stale accesses")
+
+    def stale_counts(self) -> Dict[str, int]:
+        """Every stale access since the last clear, counted by oracle, holding, table, rights;
+        'total', and 'kept' (how many stale() still lists: see stale_capacity)."""
+        return dict(self._m().stale_counts())
+
+    @property
+    def stale_capacity(self) -> int:
+        """How many full reports stale() keeps (the counts are always complete)."""
+        return self._m().stale_capacity
+
+    @stale_capacity.setter
+    def stale_capacity(self, n: int) -> None:
+        self._m().stale_capacity = _checks.integer("stale_capacity", n, 0, 1 << 30)
 
     def clear_stale(self) -> None:
         """Forget the stale accesses reported so far."""

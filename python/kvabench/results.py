@@ -5,11 +5,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Dict, Iterator, NamedTuple, Optional, Tuple
 
-from ._display import Record, Table, flag_text, html_table, text_table
+from ._display import Record, Table, flag_text, html_table, size_text, text_table
 from .flags import PteFlags
 
 __all__ = [
-    "ArchInfo", "FaultInfo", "VaRange", "PteState", "TlbEntry", "TlbView", "StaleReport",
+    "ArchInfo", "FaultInfo", "VaRange", "PteState", "Capabilities", "TlbEntry", "TlbView", "StaleReport",
     "StaleReports", "SfBufSlot", "SfBufPool", "CounterGroup", "Counters",
 ]
 
@@ -57,18 +57,22 @@ class PteState(Record):
 
     va: int
     valid: bool
-    pa: int          #: page frame address (0 when not valid)
-    writable: bool
+    pa: int          #: the 4 KiB frame va maps (0 when not valid)
+    writable: bool   #: through every level of the walk
     accessed: bool   #: set by a hardware walk (x86 PG_A)
     modified: bool   #: set by a write (x86 PG_M)
     global_: bool    #: survives an address-space switch
+    executable: bool
+    page_size: int   #: bytes the leaf maps (4K, or a large page)
+    cache: str       #: memory type: 'wb', 'wt', 'uc-' or 'uc'
+    level: int       #: walk level of the leaf (0 = root); -1 when not valid
     _hex_fields = ("va", "pa")
 
     @property
     def flags(self) -> PteFlags:
         """The boolean attributes as PteFlags."""
         f = PteFlags.NONE
-        for name in ("valid", "writable", "accessed", "modified", "global"):
+        for name in ("valid", "writable", "accessed", "modified", "global", "executable"):
             if self[name]:
                 f |= PteFlags[name.upper()]
         return f
@@ -76,24 +80,51 @@ class PteState(Record):
     def __repr__(self) -> str:
         if not self.valid:
             return f"PteState(va={self.va:#x}, invalid)"
-        return f"PteState(va={self.va:#x}, pa={self.pa:#x}, flags={flag_text(self.flags)})"
+        size = "" if self.page_size == 4096 else f", page_size={size_text(self.page_size)}"
+        cache = "" if self.cache == "wb" else f", cache={self.cache}"
+        return f"PteState(va={self.va:#x}, pa={self.pa:#x}, flags={flag_text(self.flags)}{size}{cache})"
+
+
+@dataclasses.dataclass(frozen=True)
+class Capabilities(Record):
+    """What an arch supports (Machine.capabilities()): front ends test these, never arch names."""
+
+    large_page_sizes: Tuple[int, ...]   #: kenter_large sizes, ascending
+    global_entries: bool                #: kenter(global_=...) and flush_local(include_global)
+    cache_modes: bool                   #: kenter(cache=...) other than 'wb'
+    table_reach: Tuple[int, ...]        #: VA reach of the upper-level entries, lowest level first
+    walk_cache: bool                    #: upper-level entries may be cached
+    root_registers: bool                #: top-level entries held in registers until a root reload
+    requires_break_before_make: bool
+    caches_invalid_entries: bool        #: a faulting walk's result may be cached
+    growable_kva: bool                  #: growkernel() works
+    write_drops_readonly_entry: bool
 
 
 @dataclasses.dataclass(frozen=True)
 class TlbEntry(Record):
     """A translation the architectural TLB model says a CPU may hold (Machine.tlb()).
 
-    ``stale`` marks an entry that differs from what the page tables map now, and ``reason``
-    says why the ISA still lets the CPU use it."""
+    ``stale`` marks a retired translation (the tables no longer say so) the ISA still lets the
+    CPU use; ``rule`` says which rule permits it and ``holding`` whether the CPU walked it
+    ('demand') or may hold it without having used it ('speculative')."""
 
     cpu: int
     va: int
-    pa: int
+    span: int        #: VA bytes covered (a page, a large page, or a table entry's reach)
+    pa: int          #: leaf: the frame; table entry: the next table page
+    kind: str        #: 'leaf', 'table', 'root register' or 'invalid'
+    name: str        #: the arch's name of the entry ('PTE', 'PDE', ...)
+    level: int
     writable: bool
     global_: bool
+    asid: int
     stale: bool
-    reason: str
+    holding: str
+    bbm: bool        #: written valid-to-valid without break-before-make
+    rule: Optional[str]
     _hex_fields = ("va", "pa")
+    _size_fields = ("span",)
 
 
 class TlbView(Table[TlbEntry]):
@@ -102,42 +133,57 @@ class TlbView(Table[TlbEntry]):
     highlight = "stale"
 
     def stale(self) -> "TlbView":
-        """Only the entries that differ from the current tables."""
+        """Only the retired translations a CPU may still use."""
         return self.where(stale=True)
+
+    def plot(self, ax: Any = None) -> Any:
+        """plots.plot_tlb_occupancy: per-CPU bars of current, stale and table entries."""
+        from .plots import plot_tlb_occupancy
+
+        return plot_tlb_occupancy(self, ax)
+
+    def leaves(self) -> "TlbView":
+        """Only page translations (no paging-structure-cache entries)."""
+        return self.where(kind="leaf")
 
     def by_cpu(self) -> Dict[int, "TlbView"]:
         """{cpu: its entries}, in CPU order."""
         return {cpu: self.where(cpu=cpu) for cpu in sorted({e.cpu for e in self})}
 
     def side_by_side(self) -> "tuple[list[str], list[dict]]":
-        """(columns, rows): one row per VA, one column per CPU (the PA it may use, '*' stale)."""
+        """(columns, rows): one row per (VA, entry name), one column per CPU with the PA it may
+        use ('!' marks a stale one)."""
         cpus = sorted({e.cpu for e in self})
-        rows: Dict[int, Dict[str, str]] = {}
+        rows: Dict[Tuple[int, str], Dict[str, str]] = {}
         for e in self:
-            row = rows.setdefault(e.va, {"va": f"{e.va:#x}"})
-            row[f"cpu{e.cpu}"] = f"{e.pa:#x}" + (" *stale" if e.stale else "")
-        return ["va"] + [f"cpu{c}" for c in cpus], [rows[va] for va in sorted(rows)]
+            row = rows.setdefault((e.va, e.name), {"va": f"{e.va:#x}", "entry": e.name})
+            cell = f"{e.pa:#x}" + (" !" if e.stale else "")
+            key = f"cpu{e.cpu}"
+            row[key] = f"{row[key]}, {cell}" if key in row else cell
+        return ["va", "entry"] + [f"cpu{c}" for c in cpus], [rows[k] for k in sorted(rows)]
 
     def __repr__(self) -> str:
         if len({e.cpu for e in self}) <= 1:
             return super().__repr__()
         columns, rows = self.side_by_side()
-        return (f"{self.caption}\n" if self.caption else "") + text_table(columns, rows)
+        return f"{self.caption} (! = stale)\n" + text_table(columns, rows)
 
     def _repr_html_(self) -> str:
         if len({e.cpu for e in self}) <= 1:
             return super()._repr_html_()
         columns, rows = self.side_by_side()
-        return html_table(columns, rows, self.caption)
+        return html_table(columns, rows, f"{self.caption} (! = stale)",
+                          lambda i: "background-color:#fdd" if any(" !" in v for v in rows[i].values()) else "")
 
 
 @dataclasses.dataclass(frozen=True)
 class StaleReport(Record):
     """One stale access found by an oracle (Machine.stale()).
 
-    ``oracle`` is 'observed' (the guest really got the old page's bytes, or its store landed
-    there) or 'architectural' (the ISA permits the CPU to still hold a translation that differs
-    from the tables, even if the emulator flushed it)."""
+    ``oracle``: 'observed' (the guest really got the old page's bytes, or its store landed
+    there), 'architectural' (the ISA permits the CPU to still hold a translation that differs
+    from the tables, even if the emulator flushed it), 'bbm' (break-before-make violated) or
+    'negative' (a cached invalid entry). ``rule`` names the ISA rule that permitted it."""
 
     oracle: str
     access: str                 #: 'load' or 'store'
@@ -148,6 +194,11 @@ class StaleReport(Record):
     expected: bytes             #: observed oracle: the bytes the current mapping holds
     observed: bytes             #: observed oracle: the bytes the guest saw
     step: str                   #: Machine.set_step() label when it happened
+    holding: Optional[str]      #: 'demand' or 'speculative' (architectural)
+    entry: Optional[str]        #: the held entry, in the arch's words
+    rule: Optional[str]         #: the rule that permits the CPU to hold it
+    rights: bool                #: stale only in its rights (e.g. a writable entry after protect)
+    via_table: bool             #: reached through a stale upper-level (paging-structure) entry
     description: str
     _hex_fields = ("va", "expected_pa", "cached_pa")
 

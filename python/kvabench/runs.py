@@ -243,6 +243,13 @@ class RunResult(Table[JobResult]):
 
         return pd.DataFrame(self.rows())
 
+    def plot_counters(self, counters: Sequence[str] = ("pmap.local_invalidations", "pmap.ipis"),
+                      ax: Any = None, per_job: bool = True) -> Any:
+        """plots.plot_counters: the counters per arch, as grouped bars."""
+        from .plots import plot_counters
+
+        return plot_counters(self, counters, ax, per_job)
+
     def to_csv(self, path: PathLike) -> None:
         """rows() as a CSV file (no pandas needed)."""
         import csv

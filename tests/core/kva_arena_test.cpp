@@ -62,3 +62,27 @@ TEST(KvaArena, RejectsBadRangeAndZeroAlloc) {
 
 }  // namespace
 }  // namespace kva
+
+namespace kva {
+namespace {
+
+// An aligned allocation skips to the next multiple of the alignment and leaves the skipped
+// part free for later first-fit allocations.
+TEST(KvaArena, AlignedAllocationKeepsTheSkippedPartFree) {
+  constexpr std::uint64_t k2M = 2u << 20;
+  KvaArena arena({k2M, 3 * k2M});
+  const auto small = arena.alloc(PAGE_SIZE);
+  ASSERT_TRUE(small);
+  EXPECT_EQ(*small, k2M);
+  const auto big = arena.alloc(k2M, k2M);
+  ASSERT_TRUE(big);
+  EXPECT_EQ(*big, 2 * k2M);
+  EXPECT_EQ(arena.alloc(k2M, k2M), std::nullopt) << "no aligned 2 MiB hole is left";
+  const auto gap = arena.alloc(k2M - PAGE_SIZE);
+  ASSERT_TRUE(gap) << "the pages skipped for alignment are still free";
+  EXPECT_EQ(*gap, k2M + PAGE_SIZE);
+  EXPECT_THROW(arena.alloc(PAGE_SIZE, 3 * PAGE_SIZE), KvaError);
+}
+
+}  // namespace
+}  // namespace kva

@@ -104,7 +104,7 @@ def test_missing_invalidation_reads_stale_data_on_both_oracles(machine):
     observed = stale.where(oracle="observed")[0]
     assert observed.observed == random_bytes(10)[:16]
     assert observed.expected == random_bytes(11)[:16]
-    assert machine.stats().stale.to_dict() == {"observed": 1, "architectural": 1}
+    assert (machine.stats().stale.observed, machine.stats().stale.architectural) == (1, 1)
 
 
 def test_invalidate_makes_the_load_fresh(machine):
@@ -143,7 +143,7 @@ def test_shootdown_reaches_the_target_unless_the_ipi_is_dropped(machine):
 
 
 def tlb_entry(m, cpu, va):
-    return [(e.va, e.pa, e.global_, e.writable) for e in m.tlb(cpu) if e.va == va]
+    return [(e.va, e.pa, e.global_, e.writable) for e in m.tlb(cpu) if e.va == va and e.kind == "leaf"]
 
 
 def test_tlb_model_holds_the_entry_after_a_load_and_not_after_invalidate(machine):
@@ -152,7 +152,8 @@ def test_tlb_model_holds_the_entry_after_a_load_and_not_after_invalidate(machine
     machine.kenter(va, page)
     assert tlb_entry(machine, 1, va) == []
     machine.load(1, va, 4)
-    assert tlb_entry(machine, 1, va) == [(va, page.pa, False, True)]  # kenter: not global, writable
+    glob = machine.pte(va)["global"]  # FreeBSD's kenter: pg_g on amd64, not on i386
+    assert tlb_entry(machine, 1, va) == [(va, page.pa, glob, True)]
     assert tlb_entry(machine, 0, va) == []  # cpu 0 never touched it
     machine.invalidate(1, va)
     assert tlb_entry(machine, 1, va) == []
@@ -180,7 +181,7 @@ def test_page_fault_on_an_unmapped_va(machine):
     assert isinstance(fault, kvabench.KvaError)
     assert (fault.cpu, fault.va, fault.access) == (1, va + 0x10, "read")
     assert isinstance(fault.walk, str) and fault.walk
-    assert fault.walk == machine.walk(va + 0x10)
+    assert fault.walk == str(machine.walk(va + 0x10))
     assert f"{va + 0x10:x}" in str(fault)
     with pytest.raises(kvabench.PageFault) as info:
         machine.store(0, va, b"x")

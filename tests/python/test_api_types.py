@@ -72,7 +72,7 @@ def test_reprs_name_the_arch_and_key_fields(machine):
     assert re.fullmatch(rf"<SfBuf \S+ kva=0x[0-9a-f]+ page={page.index} refs=1 cpumask=\{{[0-9,]*\}} \({arch}\)>", repr(sf))
     va = machine.kva_alloc()
     machine.kenter(va, page)
-    assert repr(machine.pte(va)) == f"PteState(va={va:#x}, pa={page.pa:#x}, flags=VALID|WRITABLE)"
+    assert re.fullmatch(rf"PteState\(va={va:#x}, pa={page.pa:#x}, flags=VALID\|WRITABLE(\|[A-Z]+)*\)", repr(machine.pte(va)))
     assert repr(kvabench.Machine("ref", memory=3 << 20)).startswith("<Machine ref cpus=2 memory=3M")
 
 
@@ -84,11 +84,14 @@ def test_records_convert_to_dicts(machine):
     pte = machine.pte(va)
     d = pte.to_dict()
     assert d == {"va": va, "valid": True, "pa": page.pa, "writable": True, "accessed": True,
-                 "modified": False, "global": pte.global_}
+                 "modified": pte.modified, "global": pte.global_, "executable": pte.executable,
+                 "page_size": kvabench.PAGE_SIZE, "cache": "wb",
+                 "level": len(machine.capabilities().table_reach)}
     assert dict(pte) == d and pte["global"] == pte.global_
-    entry = machine.tlb(1).where(va=va)[0]
-    assert entry.to_dict() == {"cpu": 1, "va": va, "pa": page.pa, "writable": True, "global": entry.global_,
-                               "stale": False, "reason": ""}
+    entry = machine.tlb(1).leaves().where(va=va)[0]
+    assert entry.to_dict() == {"cpu": 1, "va": va, "span": kvabench.PAGE_SIZE, "pa": page.pa, "kind": "leaf",
+                               "name": entry.name, "level": d["level"], "writable": True, "global": entry.global_,
+                               "asid": 0, "stale": False, "holding": "demand", "bbm": False, "rule": None}
     with pytest.raises(TypeError):
         iter(pte)
 
@@ -105,7 +108,8 @@ def test_tables_render_as_text_html_and_dataframes(machine):
     assert "<table" in tlb._repr_html_() and "stale" in repr(tlb)
     df = machine.stale().to_pandas()
     assert isinstance(df, pd.DataFrame) and "architectural" in set(df["oracle"])
-    assert list(machine.tlb(0).to_pandas().columns) == ["cpu", "va", "pa", "writable", "global", "stale", "reason"]
+    assert list(machine.tlb(0).to_pandas().columns) == ["cpu", "va", "span", "pa", "kind", "name", "level", "writable",
+                                                        "global", "asid", "stale", "holding", "bbm", "rule"]
     counters = machine.stats()
     assert counters.to_pandas().loc["pmap.loads", "value"] == counters.pmap.loads == 2
     assert "<table" in counters._repr_html_()

@@ -1,95 +1,111 @@
-// PAE loads its four PDPTEs into registers at CR3 load and walks through those until the next
-// CR3 load (SDM vol. 3, 4.4.1); QEMU re-reads them from memory on every walk. So after a PDPTE
-// changes in memory, only the architectural oracle can show a CPU still walking the old one.
-// 2-level i386 and 4-level amd64 walks read every level from memory: no report there.
-#include <cstring>
-
-#include "archs/amd64/amd64_paging.h"
-#include "archs/i386/i386_paging.h"
-#include "archs/x86/x86_pmap.h"
+// Upper-level entries re-pointed at new table pages (replace_table) without invalidation.
+// Every x86 CPU may keep walking through the old table pages: PML4E/PDPTE/PDE entries sit in
+// paging-structure caches (SDM vol. 3, 4.10.3) until an INVLPG (of any address) or a CR3 load.
+// PAE also loads its four PDPTEs into registers at CR3 load and walks through those until the
+// next one (4.4.1): INVLPG leaves them. QEMU re-reads every level from memory, so only the
+// architectural oracle can show either.
 #include "archs/x86/x86_stub_abi.h"
 #include "x86_test_util.h"
 
 namespace kva::test {
 namespace {
 
-// Rebuilds va's path below the root in fresh table pages whose leaf maps new_pa, then points
-// the root-level entry at that copy. The old tables stay as they were.
-template <class Paging>
-void reroute_root_entry(x86::PageTables<Paging>& tables, PhysicalMemory& phys, vaddr_t va,
-                        paddr_t new_pa) {
-  using Raw = typename Paging::Entry::raw_type;
-  auto w = tables.walk(va);
-  ASSERT_TRUE(w.mapped);
-  ASSERT_EQ(w.depth, Paging::kLevels);
-  paddr_t child = 0;
-  for (int level = Paging::kLevels - 1; level >= 1; --level) {
-    const auto& step = w.steps[level];
-    const paddr_t old_table = step.slot - step.index * sizeof(Raw);
-    vm_page* copy = phys.vm_page_alloc();
-    phys.vm_page_wire(copy);
-    std::memcpy(phys.host_ptr(copy->phys_addr), phys.host_ptr(old_table), PAGE_SIZE);
-    auto e = step.entry;
-    if (level == Paging::kLevels - 1) {
-      e.set_physical_address(new_pa);
-      e.set_accessed(false);
-      e.set_dirty(false);
-    } else {
-      e.set_physical_address(child);
-    }
-    tables.write(copy->phys_addr + step.index * sizeof(Raw), e);
-    child = copy->phys_addr;
-  }
-  auto root = w.steps[0].entry;
-  root.set_physical_address(child);
-  tables.write(w.steps[0].slot, root);
-}
+class UpperLevelCaching : public testing::TestWithParam<std::string> {};
 
-struct Amd64 { using Paging = amd64::Paging; static constexpr const char* name = "amd64"; static constexpr bool caches_root = false; };
-struct I386 { using Paging = i386::Paging; static constexpr const char* name = "i386"; static constexpr bool caches_root = false; };
-struct I386Pae { using Paging = i386::PaePaging; static constexpr const char* name = "i386-pae"; static constexpr bool caches_root = true; };
-
-template <class T>
-class RootEntryCaching : public testing::Test {};
-using Variants = testing::Types<Amd64, I386, I386Pae>;
-TYPED_TEST_SUITE(RootEntryCaching, Variants);
-
-TYPED_TEST(RootEntryCaching, RootEntryChangedInMemoryIsReportedOnlyWhereTheIsaCachesIt) {
-  auto pmap = make_x86(TypeParam::name, 2);
-  auto* x86pmap = dynamic_cast<x86::X86Pmap<typename TypeParam::Paging>*>(pmap.get());
-  ASSERT_NE(x86pmap, nullptr);
+TEST_P(UpperLevelCaching, RepointedTablesAreReportedUntilTheIsaDropsTheCachedEntry) {
+  auto pmap = make_x86(GetParam(), 2);
   PhysicalMemory& phys = pmap->phys();
   const vaddr_t va = pmap->kva_space().start;
   vm_page* a = pattern_page(phys, 0x11);
   vm_page* b = pattern_page(phys, 0x77);
+  const bool registers = pmap->capabilities().root_registers;
   pmap->kenter(va, a->phys_addr);
-  // cpu 0 loads CR3 at boot, before this change; it never touched va.
-  reroute_root_entry(x86pmap->tables(), phys, va, b->phys_addr);
+  // Make sure no leaf translation of va is cacheable, so only upper-level entries can be stale
+  // (amd64 presets A in kernel PTEs).
+  pmap->clear_accessed(va);
+  pmap->invalidate_range_all(0, va, 1);
+  // Copies of every table level from the top down; then va's PTE changes in the new copy only.
+  for (int level = pmap->capabilities().table_levels(); level >= 1; --level)
+    pmap->replace_table(va, level, /*copy=*/true);
+  pmap->kenter(va, b->phys_addr);
   ASSERT_EQ(pmap->extract(va), b->phys_addr);
 
   const auto got = pmap->load(1, va, 16);
   EXPECT_EQ(got, phys_bytes(phys, b->phys_addr, 16)) << "the emulator re-reads every level";
   EXPECT_EQ(pmap->stale_log().count(Oracle::Observed), 0u);
-  if (!TypeParam::caches_root) {
-    EXPECT_EQ(pmap->stale_log().size(), 0u) << "no false alarm where walks read memory";
-    return;
-  }
   ASSERT_EQ(pmap->stale_log().count(Oracle::Architectural), 1u);
   const StaleAccess& r = pmap->stale_log().entries()[0];
   EXPECT_EQ(r.cpu, 1);
-  EXPECT_EQ(r.cached_pa, a->phys_addr) << "the walk through the old PDPTE reaches page a";
+  EXPECT_EQ(r.cached_pa, a->phys_addr) << "the walk through the old tables reaches page a";
   EXPECT_EQ(r.expected_pa, b->phys_addr);
+  EXPECT_TRUE(r.via_table);
+  if (registers) {
+    EXPECT_EQ(r.holding, Holding::Demand) << "every CPU loaded its PDPTEs at boot";
+    EXPECT_NE(r.rule.find("PDPTE register"), std::string::npos) << r.rule;
+  } else {
+    EXPECT_EQ(r.holding, Holding::Speculative);
+    EXPECT_NE(r.rule.find("paging-structure cache"), std::string::npos) << r.rule;
+  }
 
-  // A CR3 load on cpu 1 (a full flush) reloads its PDPTE registers; the report stops.
+  // INVLPG drops every paging-structure-cache entry; PAE's PDPTE registers stay.
   pmap->stale_log().clear();
-  pmap->invalidate_local(1, va, x86::kInvlpgThresholdPages);
-  EXPECT_EQ(pmap->stats().full_flushes, 1u);
+  pmap->invalidate_local(1, va);
+  pmap->load(1, va, 16);
+  if (registers) {
+    ASSERT_EQ(pmap->stale_log().count(Oracle::Architectural), 1u);
+    EXPECT_NE(pmap->stale_log().entries()[0].rule.find("survives INVLPG"), std::string::npos)
+        << pmap->stale_log().entries()[0].rule;
+  } else {
+    EXPECT_EQ(pmap->stale_log().size(), 0u);
+  }
+  // A CR3 load reloads the registers: the report stops. cpu 0 has done neither.
+  pmap->stale_log().clear();
+  pmap->flush_local(1);
   pmap->load(1, va, 16);
   EXPECT_EQ(pmap->stale_log().size(), 0u);
-  // cpu 0 has not loaded CR3 since the change: its walk still uses the old PDPTE.
   pmap->load(0, va, 16);
   EXPECT_EQ(pmap->stale_log().count(Oracle::Architectural), 1u);
 }
+
+// An INVLPG of an unrelated address is enough to drop a stale PDE (4.10.4.1), and a CR3 load
+// of another CPU drops nothing on this one.
+TEST_P(UpperLevelCaching, AnyInvlpgDropsEveryPagingStructureEntry) {
+  auto pmap = make_x86(GetParam(), 2);
+  const vaddr_t va = pmap->kva_space().start + 8 * PAGE_SIZE;
+  vm_page* a = pattern_page(pmap->phys(), 1);
+  vm_page* b = pattern_page(pmap->phys(), 2);
+  pmap->kenter(va, a->phys_addr);
+  pmap->clear_accessed(va);
+  pmap->invalidate_range_all(0, va, 1);
+  pmap->replace_table(va, 1, /*copy=*/true);
+  pmap->kenter(va, b->phys_addr);
+  pmap->flush_local(0);
+  pmap->load(1, va, 8);
+  EXPECT_EQ(pmap->stale_log().count(Oracle::Architectural), 1u);
+  pmap->invalidate_local(1, pmap->kva_space().end - PAGE_SIZE);  // far away, other PDE
+  pmap->load(1, va, 8);
+  EXPECT_EQ(pmap->stale_log().count(Oracle::Architectural), 1u) << "no new report";
+}
+
+// The same sequence with the invalidation FreeBSD does after freeing a page-table page
+// (pmap_invalidate_page / _range on every CPU): nothing to report.
+TEST_P(UpperLevelCaching, InvalidationOnEveryCpuLeavesNothingStale) {
+  auto pmap = make_x86(GetParam(), 4);
+  const vaddr_t va = pmap->kva_space().start;
+  vm_page* a = pattern_page(pmap->phys(), 1);
+  vm_page* b = pattern_page(pmap->phys(), 2);
+  pmap->kenter(va, a->phys_addr);
+  for (cpuid_t c = 0; c < 4; ++c) pmap->load(c, va, 8);
+  pmap->replace_table(va, 1, /*copy=*/false);  // an empty page table: va unmapped
+  pmap->invalidate_range_all(2, va, 1);
+  for (cpuid_t c = 0; c < 4; ++c) EXPECT_THROW(pmap->load(c, va, 8), PageFault) << "cpu" << c;
+  pmap->kenter(va, b->phys_addr);
+  for (cpuid_t c = 0; c < 4; ++c)
+    EXPECT_EQ(pmap->load(c, va, 8), phys_bytes(pmap->phys(), b->phys_addr, 8)) << "cpu" << c;
+  EXPECT_EQ(pmap->stale_log().size(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(X86, UpperLevelCaching, testing::ValuesIn(x86_archs()), arch_test_name);
 
 }  // namespace
 }  // namespace kva::test
