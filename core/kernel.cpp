@@ -13,6 +13,31 @@ Kernel::Kernel(std::unique_ptr<Pmap> pmap, const KernelConfig& cfg)
     : cfg_(cfg), pmap_(checked(std::move(pmap))), sched_(cfg.seed), arena_(pmap_->kva_space()) {
   pmap_->faults() = cfg.faults;
   sfbufs_ = std::make_unique<SfBufSubsystem>(*pmap_, sched_, SfBufConfig{cfg.nsfbufs}, arena_);
+  // The buffer map: maxbufspace of KVA right after the sf_buf pool.
+  const std::optional<vaddr_t> map = arena_.alloc(cfg.buf.maxbufspace);
+  if (!map)
+    throw KvaError("maxbufspace " + std::to_string(cfg.buf.maxbufspace >> 10) +
+                   "K does not fit the free kva space (" + std::to_string(kva_free_pages() * 4) + "K)");
+  vm_ = std::make_unique<VmObjects>(pmap_->phys());
+  bufs_ = std::make_unique<BufCache>(*pmap_, sched_, *vm_, VaRange{*map, *map + cfg.buf.maxbufspace},
+                                     cfg.buf);
+  // Out of memory: clean released buffers drop their pages' wiring so vm_pageout can take them.
+  vm_->on_shortage = [this] {
+    return bufs_->release_clean(sched_.in_op() ? sched_.curthread().cpu() : 0) > 0;
+  };
+  intr_ = std::make_unique<InterruptThreads>(sched_, pmap_->ncpus(), "kernel/intr");
+  device_ = std::make_unique<BlockDevice>(cfg.device, *bufs_, *intr_, sched_, pmap_->ncpus());
+  vfs_ = std::make_unique<Vfs>(*pmap_, sched_, *vm_, *bufs_, *device_, *sfbufs_);
+  cpu_threads_.assign(static_cast<std::size_t>(pmap_->ncpus()), nullptr);
+}
+
+Thread& Kernel::cpu_thread(cpuid_t cpu) {
+  if (cpu < 0 || cpu >= pmap_->ncpus())
+    throw KvaError("cpu " + std::to_string(cpu) + " does not exist (ncpus=" +
+                   std::to_string(pmap_->ncpus()) + ")");
+  Thread*& td = cpu_threads_[static_cast<std::size_t>(cpu)];
+  if (!td) td = &sched_.thread_create("kernel/cpu" + std::to_string(cpu), cpu);
+  return *td;
 }
 
 Kernel::~Kernel() = default;

@@ -1,6 +1,7 @@
 // The simulated kernel of one run, assembled once: the pmap (built by the front end from the
 // arch registry, since core never names an arch), the scheduler, the KVA arena every consumer
-// carves from (sf_buf pool, raw reservations), and the subsystems over them.
+// carves from (sf_buf pool, buffer map, raw reservations), and the subsystems over them:
+// sf_buf, VM objects, the buffer cache, the block device with its interrupt threads, files.
 //
 // Both front ends (the YAML runner and the Python Machine) hold one Kernel and assemble nothing
 // themselves, so a testcase and a notebook see the same machine for the same configuration.
@@ -10,10 +11,15 @@
 #include <memory>
 #include <span>
 
+#include "core/block_device.h"
+#include "core/buf_cache.h"
+#include "core/intr.h"
 #include "core/kva_arena.h"
 #include "core/pmap.h"
 #include "core/sched.h"
 #include "core/sf_buf.h"
+#include "core/vfs.h"
+#include "core/vm_object.h"
 
 namespace kva {
 
@@ -21,6 +27,8 @@ struct KernelConfig {
   int nsfbufs = 64;         // sf_buf pool slots (pool mode only)
   std::uint64_t seed = 1;   // scheduler seed
   FaultSet faults;          // fault-injection switches, applied to the pmap's FaultSet
+  BufConfig buf;            // buffer cache (nbuf, buffer map, thresholds, invariant checks)
+  DeviceConfig device;      // the block device under the files
 };
 
 class Kernel {
@@ -41,6 +49,15 @@ class Kernel {
   const SfBufSubsystem& sfbufs() const { return *sfbufs_; }
   FaultSet& faults() { return pmap_->faults(); }
   const FaultSet& faults() const { return pmap_->faults(); }
+  VmObjects& vm() { return *vm_; }
+  BufCache& bufs() { return *bufs_; }
+  const BufCache& bufs() const { return *bufs_; }
+  BlockDevice& device() { return *device_; }
+  const BlockDevice& device() const { return *device_; }
+  Vfs& vfs() { return *vfs_; }
+  const Vfs& vfs() const { return *vfs_; }
+  // A pinned kernel thread on cpu ("kernel/cpuN"), for front-end calls that name only a CPU.
+  Thread& cpu_thread(cpuid_t cpu);
 
   // --- raw KVA reservations (the runner's kva_reserve, Python's kva_alloc): one policy for
   // both, first fit in the arena the sf_buf pool was carved from, so they never overlap.
@@ -76,6 +93,12 @@ class Kernel {
   Scheduler sched_;
   KvaArena arena_;
   std::unique_ptr<SfBufSubsystem> sfbufs_;
+  std::unique_ptr<VmObjects> vm_;
+  std::unique_ptr<BufCache> bufs_;
+  std::unique_ptr<InterruptThreads> intr_;
+  std::unique_ptr<BlockDevice> device_;
+  std::unique_ptr<Vfs> vfs_;
+  std::vector<Thread*> cpu_threads_;
   std::map<vaddr_t, std::size_t> raw_;       // reservation start -> pages
   std::map<vaddr_t, vm_page*> raw_mapped_;   // page VA in a reservation -> page it maps
   vaddr_t grow_next_ = 0;                    // next free byte of growable_kva() (0: none yet)

@@ -83,7 +83,7 @@ void SfBufSubsystem::sf_buf_init(int nsfbufs) {
   }
 }
 
-void SfBufSubsystem::check_alloc_args(const Thread& td, vm_page* m, int flags) const {
+void SfBufSubsystem::check_alloc_args(const Thread& td, vm_page* m, int flags, bool td_idle) const {
   if (m == nullptr) throw KvaError("sf_buf_alloc: NULL page");
   if (pmap_.phys().PHYS_TO_VM_PAGE(m->phys_addr) != m)
     throw KvaError("sf_buf_alloc: page does not belong to this machine's memory");
@@ -94,24 +94,54 @@ void SfBufSubsystem::check_alloc_args(const Thread& td, vm_page* m, int flags) c
                    " which is not pinned (sched_pin)");
   if (td.cpu() < 0 || td.cpu() >= pmap_.ncpus())
     throw KvaError("sf_buf_alloc: thread " + td.name() + " runs on a CPU this machine lacks");
-  if (td.state() != Thread::State::Idle)
+  if (td_idle && td.state() != Thread::State::Idle)
     throw KvaError("sf_buf_alloc: thread " + td.name() + " is busy (sleeping or running)");
+}
+
+// The sf_buf *is* the page's direct-map address; one object per page.
+sf_buf* SfBufSubsystem::dmap_alloc(vm_page* m) {
+  auto& sf = dmap_bufs_[m];
+  if (!sf) {
+    sf = std::make_unique<sf_buf>();
+    sf->index = static_cast<int>(m->index);
+    sf->kva = pmap_.phys_to_dmap(m->phys_addr);
+    sf->m = m;
+  }
+  ++sf->ref_count;
+  return sf.get();
+}
+
+namespace {
+class DmapAllocOp final : public ThreadOp {
+ public:
+  explicit DmapAllocOp(std::function<void()> fn) : fn_(std::move(fn)) {}
+  std::optional<Sleep> run(Thread&, WakeReason) override {
+    fn_();
+    return std::nullopt;
+  }
+
+ private:
+  std::function<void()> fn_;
+};
+}  // namespace
+
+std::unique_ptr<ThreadOp> SfBufSubsystem::sf_buf_alloc_op(Thread& td, vm_page* m, int flags,
+                                                          std::function<void(sf_buf*)> done) {
+  check_alloc_args(td, m, flags, /*td_idle=*/false);
+  if (dmap_)
+    return std::make_unique<DmapAllocOp>([this, m, done = std::move(done)] {
+      sf_buf* sf = dmap_alloc(m);
+      if (done) done(sf);
+    });
+  return std::make_unique<AllocOp>(*this, m, flags, std::move(done));
 }
 
 bool SfBufSubsystem::sf_buf_alloc(Thread& td, vm_page* m, int flags,
                                   std::function<void(sf_buf*)> done) {
   check_alloc_args(td, m, flags);
   if (dmap_) {
-    // The sf_buf *is* the page's direct-map address; one object per page.
-    auto& sf = dmap_bufs_[m];
-    if (!sf) {
-      sf = std::make_unique<sf_buf>();
-      sf->index = static_cast<int>(m->index);
-      sf->kva = pmap_.phys_to_dmap(m->phys_addr);
-      sf->m = m;
-    }
-    ++sf->ref_count;
-    if (done) done(sf.get());
+    sf_buf* sf = dmap_alloc(m);
+    if (done) done(sf);
     return true;
   }
   return sched_.start(td, std::make_unique<AllocOp>(*this, m, flags, std::move(done)));

@@ -69,6 +69,10 @@ class SfBufSubsystem {
   // Returns true if the call completed now. Misuse throws KvaError (unwired page, CPUPRIVATE
   // from an unpinned thread, unknown flags, td busy).
   bool sf_buf_alloc(Thread& td, vm_page* m, int flags, std::function<void(sf_buf*)> done);
+  // The same call as a thread op, for kernel routines that compose sleeping calls (sendfile):
+  // run on td, it delivers its result to `done`. Arguments are checked now.
+  std::unique_ptr<ThreadOp> sf_buf_alloc_op(Thread& td, vm_page* m, int flags,
+                                            std::function<void(sf_buf*)> done);
   // For callers that must not sleep (tests, SFB_NOWAIT users): throws KvaError if it slept.
   sf_buf* sf_buf_alloc_now(Thread& td, vm_page* m, int flags);
   void sf_buf_free(Thread& td, sf_buf* sf);  // throws KvaError if not referenced
@@ -91,7 +95,8 @@ class SfBufSubsystem {
   void sf_buf_shootdown(sf_buf* sf, cpuid_t cpu, int flags);
   void count_used();
   void check_owned(const sf_buf* sf) const;
-  void check_alloc_args(const Thread& td, vm_page* m, int flags) const;
+  void check_alloc_args(const Thread& td, vm_page* m, int flags, bool td_idle = true) const;
+  sf_buf* dmap_alloc(vm_page* m);
   void sf_buf_init(int nsfbufs);
   sf_buf* hash_hit(sf_buf* sf, cpuid_t cpu, int flags);
   sf_buf* recycle(sf_buf* sf, vm_page* m, cpuid_t cpu, int flags);

@@ -85,10 +85,12 @@ vm_page* PhysicalMemory::vm_page_alloc() {
     write(m.phys_addr, kZeros, PAGE_SIZE);
   }
   m.allocated = true;
-  m.busy = false;
+  m.busy = 0;
   m.wire_count = 0;
   m.valid = VM_PAGE_BITS_ALL;  // zero-filled contents are valid
   m.dirty = 0;
+  m.object = nullptr;
+  m.pindex = 0;
   return &m;
 }
 
@@ -113,6 +115,8 @@ void PhysicalMemory::vm_page_free(vm_page* m) {
     throw KvaError("vm_page_free: page is still mapped in kernel VA (" +
                    std::to_string(m->kmap_count) + " mapping(s)); unmap it first");
   if (m->busy) throw KvaError("vm_page_free: page is busy (I/O in progress)");
+  if (m->object != nullptr)
+    throw KvaError("vm_page_free: page still belongs to a VM object (remove it from the object)");
   m->allocated = false;
   m->valid = 0;
   m->dirty = 0;

@@ -8,6 +8,8 @@
 
 namespace kva {
 
+class VmObject;
+
 // Valid/dirty bits cover DEV_BSIZE chunks: 8 bits (0xFF) for a 4 KiB page.
 inline constexpr std::uint32_t VM_PAGE_BITS_ALL = (std::uint32_t{1} << (PAGE_SIZE / DEV_BSIZE)) - 1;
 static_assert(PAGE_SIZE / DEV_BSIZE <= 32, "valid/dirty bits must fit the field");
@@ -20,10 +22,12 @@ struct vm_page {
   // allocator refuses to free the page while any remain. (sf_buf free-list slots that merely
   // keep an old mapping cached, as FreeBSD's do, are not counted.)
   int kmap_count = 0;
-  bool busy = false;          // vm_page_xbusy / sbusy: under I/O
+  int busy = 0;               // vm_page_sbusy count: I/Os in progress on the page
   bool allocated = false;
   std::uint32_t valid = 0;    // DEV_BSIZE-granular, VM_PAGE_BITS_ALL when fully valid
   std::uint32_t dirty = 0;
+  VmObject* object = nullptr; // the VM object caching this page (m->object), if any
+  std::uint64_t pindex = 0;   // its page index in that object
 };
 
 // Sees every host write made through PhysicalMemory::write while installed (emu/ records a

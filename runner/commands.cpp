@@ -50,7 +50,7 @@ int cmd_faults() {
   for (const auto& f : fault_registry())
     std::cout << f.name << "\t" << f.description
               << (f.sf_buf_pool_only ? " [sf_buf pool mode only: no effect on archs with a direct map]" : "")
-              << "\n";
+              << (f.subsystem == "buf" ? " [buffer cache]" : "") << "\n";
   return kExitPass;
 }
 

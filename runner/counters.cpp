@@ -1,5 +1,6 @@
 #include "runner/counters.h"
 
+#include <algorithm>
 #include <limits>
 
 namespace kva::runner {
@@ -8,6 +9,9 @@ const std::vector<CounterDef>& counter_defs() {
   using S = CounterSources;
 #define SF(field) CounterDef{"sf_buf", #field, [](const S& s) { return std::uint64_t(s.sf.field); }}
 #define PM(field) CounterDef{"pmap", #field, [](const S& s) { return std::uint64_t(s.pmap.field); }}
+#define BF(field) CounterDef{"buf", #field, [](const S& s) { return std::uint64_t(s.buf.field); }}
+#define VF(field) CounterDef{"vfs", #field, [](const S& s) { return std::uint64_t(s.vfs.field); }}
+#define DV(name, field) CounterDef{"vfs", name, [](const S& s) { return std::uint64_t(s.dev.field); }}
   static const std::vector<CounterDef> defs = {
       SF(nsfbufs), SF(nsfbufsused), SF(nsfbufspeak), SF(sf_allocwait), SF(sf_allocfail),
       SF(remaps), SF(hash_hits), SF(local_invalidations), SF(shootdowns), SF(shootdown_targets),
@@ -24,10 +28,37 @@ const std::vector<CounterDef>& counter_defs() {
       CounterDef{"stale", "speculative", [](const S& s) { return std::uint64_t(s.stale.count(Holding::Speculative)); }},
       CounterDef{"stale", "table", [](const S& s) { return std::uint64_t(s.stale.via_table_count()); }},
       CounterDef{"stale", "rights", [](const S& s) { return std::uint64_t(s.stale.rights_count()); }},
+      BF(nbuf), BF(bufspace), BF(maxbufspace), BF(hibufspace), BF(lobufspace), BF(bufkvaspace),
+      BF(numdirtybuffers), BF(hidirtybuffers), BF(lodirtybuffers), BF(getblk_hits),
+      BF(getblk_misses), BF(reads), BF(writes), BF(bdwrites), BF(bawrites), BF(brelses),
+      BF(bqrelses), BF(recycles), BF(allocbuf_grows), BF(allocbuf_shrinks), BF(kva_maps),
+      BF(kva_unmaps), BF(kva_lazy_unmaps), BF(kva_remaps), BF(bogus_pages), BF(bogus_restores),
+      BF(unmapped_ios), BF(mapped_ios), BF(io_errors), BF(sleeps), BF(daemon_runs),
+      BF(daemon_flushes), BF(invariant_violations),
+      VF(files), VF(reads), VF(writes), VF(mapped_writes), VF(bytes_read), VF(bytes_written),
+      VF(fsyncs), VF(syncs), VF(truncates), VF(crashes), VF(sendfiles), VF(sendfile_pages),
+      VF(sendfile_bytes), VF(blocks_allocated), VF(lost_writes),
+      DV("device_reads", reads), DV("device_writes", writes), DV("device_bytes_read", bytes_read),
+      DV("device_bytes_written", bytes_written), DV("device_errors", errors),
+      DV("remote_completions", remote_completions), DV("discarded_ios", discarded),
+      CounterDef{"vfs", "pages_reclaimed", [](const S& s) { return s.pages_reclaimed; }},
   };
 #undef SF
 #undef PM
+#undef BF
+#undef VF
+#undef DV
   return defs;
+}
+
+const std::vector<std::string>& counter_groups() {
+  static const std::vector<std::string> groups = [] {
+    std::vector<std::string> g;
+    for (const auto& d : counter_defs())
+      if (std::find(g.begin(), g.end(), d.group) == g.end()) g.push_back(d.group);
+    return g;
+  }();
+  return groups;
 }
 
 const CounterDef* find_counter(const std::string& group, const std::string& name) {

@@ -2,6 +2,7 @@
 //   sf_buf.*  SfBufStats      pmap.*  PmapStats
 //   stale.*   StaleLog counts: per oracle (observed, architectural, bbm, negative), per holding
 //             (demand, speculative), through upper-level entries (table), rights-only (rights)
+//   buf.*     BufStats        vfs.*   VfsStats, the block device's DeviceStats and vm_pageout
 // and comparisons of a counter against an expected value ("3", ">=1", "<=2", "!=0", ...).
 #pragma once
 #include <cstdint>
@@ -10,8 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "core/block_device.h"
+#include "core/buf_cache.h"
 #include "core/pmap.h"
 #include "core/sf_buf.h"
+#include "core/vfs.h"
 #include "runner/selector.h"
 
 namespace kva::runner {
@@ -20,6 +24,10 @@ struct CounterSources {
   const SfBufStats& sf;
   const PmapStats& pmap;
   const StaleLog& stale;
+  const BufStats& buf;
+  const VfsStats& vfs;
+  const DeviceStats& dev;
+  std::uint64_t pages_reclaimed;
 };
 
 struct CounterDef {
@@ -30,6 +38,7 @@ struct CounterDef {
 };
 
 const std::vector<CounterDef>& counter_defs();
+const std::vector<std::string>& counter_groups();  // every group, in table order
 const CounterDef* find_counter(const std::string& group, const std::string& name);
 
 // Every counter, keyed "group.name": for snapshots, JSON and `check: {since: ...}` deltas.

@@ -25,7 +25,12 @@ Selectable<DataExpect> DataExpect::parse(const YAML::Node& n, ParseContext& pc,
       d.kind_ = Kind::Page;
       d.page_ = pc.page(f, "page");
     }
-    if (given != 1) throw r.error(v, what + ": give exactly one of pattern, bytes, page");
+    if (f.has("file")) {
+      ++given;
+      d.kind_ = Kind::File;
+      d.file_ = pc.file(f, "file");
+    }
+    if (given != 1) throw r.error(v, what + ": give exactly one of pattern, bytes, page, file");
     f.finish();
     return d;
   });
@@ -39,8 +44,12 @@ std::vector<std::uint8_t> read_page(RunContext& ctx, vm_page* m, std::size_t off
 }
 
 std::vector<std::uint8_t> DataExpect::expected(RunContext& ctx, std::size_t page_offset,
-                                               std::size_t len) const {
+                                               std::size_t len,
+                                               std::optional<std::uint64_t> file_offset) const {
   switch (kind_) {
+    case Kind::File:
+      if (!file_offset) throw StepError("expect file: only for data read from a file's buffer or the file");
+      return ctx.kernel().vfs().model(*ctx.file(file_), *file_offset, len);
     case Kind::Pattern: return pattern_.bytes(page_offset, len);
     case Kind::Bytes: return bytes_;
     case Kind::Page: {
@@ -58,6 +67,7 @@ std::string DataExpect::describe() const {
     case Kind::Pattern: return "pattern " + pattern_.describe();
     case Kind::Bytes: return "bytes " + hex_bytes(bytes_);
     case Kind::Page: return "contents of page " + page_;
+    case Kind::File: return "contents of file " + file_;
   }
   return "?";
 }

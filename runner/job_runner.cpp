@@ -48,6 +48,26 @@ void check_sleepers(RunContext& ctx) {
       ctx.fail({kEnd, "never woken", "sf_buf_alloc for " + name + " by " + rec->thread +
                                          " is still sleeping",
                 std::nullopt, std::nullopt, "woken", "sleeping"});
+  for (const auto& [name, rec] : ctx.ops())
+    if (!rec->done && rec->on_complete)
+      ctx.fail({kEnd, "never woken", rec->op + " '" + name + "' by " + rec->thread + " is still sleeping",
+                std::nullopt, std::nullopt, "woken", "sleeping"});
+}
+
+// The lost-write oracle's reports (fsync / crash found the device short of the model).
+void report_lost_writes(RunContext& ctx) {
+  for (const LostWrite& lw : ctx.kernel().vfs().lost_writes())
+    ctx.fail({lw.step, "lost write",
+              "file " + lw.file + " " + lw.when + ": " + std::to_string(lw.length) +
+                  " byte(s) from offset " + std::to_string(lw.offset) + " are not on the device",
+              std::nullopt, std::nullopt, "model bytes " + hex_bytes(lw.expected, 8),
+              "device bytes " + hex_bytes(lw.device, 8)});
+}
+
+void report_buffer_invariants(RunContext& ctx) {
+  for (const BufViolation& v : ctx.kernel().bufs().violations())
+    ctx.fail({v.step, "buffer invariant", "buf " + std::to_string(v.buf_index) + ": " + v.message,
+              std::nullopt, std::nullopt, "", ""});
 }
 
 // `requires:`: the arch's capabilities, asked without building a machine.
@@ -110,6 +130,8 @@ JobResult run_job(const Job& job, const JobOptions& opts) {
       check_counters(*ctx, tc.expect, "counter");
       if (tc.expect_stale) check_counters(*ctx, *tc.expect_stale, "expected staleness");
       else report_stale(*ctx);
+      report_lost_writes(*ctx);
+      report_buffer_invariants(*ctx);
     } catch (const std::exception& e) {
       ctx->fail({"", "internal error", e.what(), std::nullopt, std::nullopt, "", ""});
     }

@@ -75,7 +75,9 @@ void write_json_report(const std::string& path, const RunInfo& info, const std::
       << ", \"stale_observed\": " << s.stale_observed << ", \"stale_architectural\": " << s.stale_architectural
       << ", \"local_invalidations\": " << s.local_invalidations << ", \"ipis\": " << s.ipis
       << ", \"broadcasts\": " << s.broadcasts << ", \"guest_instructions\": " << s.guest_instructions
-      << ", \"wall_ms\": " << s.wall_ms << ", \"faults_not_applicable\": " << string_array(s.faults_not_applicable)
+      << ", \"buf_ios\": " << s.buf_ios << ", \"kva_maps\": " << s.kva_maps
+      << ", \"kva_lazy_unmaps\": " << s.kva_lazy_unmaps << ", \"bogus_pages\": " << s.bogus_pages
+      << ", \"lost_writes\": " << s.lost_writes << ", \"wall_ms\": " << s.wall_ms << ", \"faults_not_applicable\": " << string_array(s.faults_not_applicable)
       << "}";
   }
   o << "\n  ]\n}\n";

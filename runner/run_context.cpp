@@ -1,5 +1,7 @@
 #include "runner/run_context.h"
 
+#include "runner/machine_spec.h"
+
 namespace kva::runner {
 
 RunContext::RunContext(const Testcase& tc, const ArchInfo& arch, std::uint64_t seed,
@@ -12,7 +14,7 @@ RunContext::RunContext(const Testcase& tc, const ArchInfo& arch, std::uint64_t s
   mcfg.trace = trace;
   mcfg.exec_mode = exec_mode;
   KernelConfig kcfg;
-  kcfg.nsfbufs = tc.machine.nsfbufs;
+  apply_machine_spec(tc.machine, kcfg);
   kcfg.seed = seed;
   kcfg.faults = faults;
   kernel_ = std::make_unique<Kernel>(arch.create(mcfg), kcfg);
@@ -49,6 +51,43 @@ sf_buf* RunContext::sf(const std::string& name) {
   return rec.result;
 }
 
+OpRecord& RunContext::new_op(const std::string& name, const std::string& op, const std::string& thread) {
+  auto& rec = ops_[name];
+  rec = std::make_unique<OpRecord>();
+  rec->op = op;
+  rec->thread = thread;
+  return *rec;
+}
+
+OpRecord& RunContext::op(const std::string& name) { return *ops_.at(name); }
+
+std::vector<std::pair<std::string, const OpRecord*>> RunContext::ops() const {
+  std::vector<std::pair<std::string, const OpRecord*>> out;
+  for (const auto& [name, rec] : ops_) out.emplace_back(name, rec.get());
+  return out;
+}
+
+buf* RunContext::buffer(const std::string& name) {
+  OpRecord& rec = op(name);
+  if (!rec.done) throw StepError(rec.op + " '" + name + "' has not returned yet (its thread sleeps)");
+  if (!rec.bp) throw StepError(rec.op + " '" + name + "' returned NULL");
+  return rec.bp;
+}
+
+buf* RunContext::locked_buffer(const std::string& name) {
+  buf* bp = buffer(name);
+  if (bp->b_lockgen != op(name).lockgen)
+    throw KvaError("buffer '" + name + "' is a stale handle: released and locked again since " +
+                   op(name).op + " returned it");
+  return bp;
+}
+
+vnode* RunContext::file(const std::string& name) const { return files_.at(name); }
+
+Thread& RunContext::actor(const std::optional<std::string>& thread, int cpu) {
+  return thread ? this->thread(*thread) : kernel_->cpu_thread(cpu);
+}
+
 void RunContext::reserve_kva(const std::string& name, std::size_t pages, std::uint64_t align) {
   kvas_[name] = {kernel_->kva_alloc(pages, align), pages};
 }
@@ -67,14 +106,22 @@ void RunContext::begin_step(const std::string& label) {
   kernel_->pmap().set_step(label);
 }
 
+void RunContext::run_after_step() {
+  std::vector<std::function<void()>> checks;
+  checks.swap(after_step_);
+  for (auto& c : checks) c();
+}
+
 void RunContext::fail(Failure f) {
   if (f.step.empty()) f.step = step_;
   failures_.push_back(std::move(f));
 }
 
 CounterValues RunContext::counters() const {
-  return snapshot_counters({kernel_->sfbufs().stats(), kernel_->pmap().stats(),
-                            kernel_->pmap().stale_log()});
+  Kernel& k = *kernel_;
+  return snapshot_counters({k.sfbufs().stats(), k.pmap().stats(), k.pmap().stale_log(),
+                            k.bufs().stats(), k.vfs().stats(), k.device().stats(),
+                            k.vfs().pages_reclaimed()});
 }
 
 const CounterValues* RunContext::snapshot(const std::string& label) const {

@@ -52,6 +52,20 @@ struct AllocRecord {
   std::function<void(RunContext&, AllocRecord&)> on_complete;
 };
 
+// A buffer-cache or file operation that may sleep (getblk, bread, bwrite, file_read, ...).
+// For buffer results, `bp` and the lock generation it was handed out with.
+struct OpRecord {
+  std::string op;               // op name, for messages
+  std::string thread;           // its thread's name
+  Thread* td = nullptr;
+  bool done = false;
+  int error = 0;
+  buf* bp = nullptr;            // for ops that return a buffer (nullptr = NULL)
+  std::uint64_t lockgen = 0;
+  std::string completed_step;
+  std::function<void(RunContext&, OpRecord&)> on_complete;
+};
+
 class RunContext {
  public:
   RunContext(const Testcase& tc, const ArchInfo& arch, std::uint64_t seed, const FaultSet& faults,
@@ -76,6 +90,20 @@ class RunContext {
   std::vector<std::pair<std::string, const AllocRecord*>> allocs() const;
   // The sf_buf bound to name; StepError when the allocation returned NULL or still sleeps.
   sf_buf* sf(const std::string& name);
+  // Buffer-cache and file operations, by name (`as:`); buffers are named by their op.
+  OpRecord& new_op(const std::string& name, const std::string& op, const std::string& thread);
+  OpRecord& op(const std::string& name);
+  std::vector<std::pair<std::string, const OpRecord*>> ops() const;
+  // The buffer an op returned: StepError while it sleeps or when it returned NULL.
+  buf* buffer(const std::string& name);
+  // ... and that buffer still under the lock the op took (KvaError once released: a stale
+  // handle, what FreeBSD would see as use after brelse).
+  buf* locked_buffer(const std::string& name);
+  vnode* file(const std::string& name) const;
+  void bind_file(const std::string& name, vnode* vp) { files_[name] = vp; }
+  // A thread by name, or the kernel's thread of a CPU (ops that give only `cpu:`).
+  Thread& actor(const std::optional<std::string>& thread, int cpu);
+
   // KVA for raw pmap steps: a Kernel::kva_alloc reservation bound to name.
   void reserve_kva(const std::string& name, std::size_t pages, std::uint64_t align = PAGE_SIZE);
   // Kernel VA without page tables yet (Pmap::growable_kva()), `bytes` long and aligned to it.
@@ -84,6 +112,9 @@ class RunContext {
   std::size_t kva_pages(const std::string& name) const;
 
   void begin_step(const std::string& label);
+  // Checks to run once the current step (and the threads it woke) has finished.
+  void after_step(std::function<void()> check) { after_step_.push_back(std::move(check)); }
+  void run_after_step();
   const std::string& step_label() const { return step_; }
   void fail(Failure f);
   const std::vector<Failure>& failures() const { return failures_; }
@@ -99,9 +130,12 @@ class RunContext {
   std::map<std::string, vm_page*> pages_;
   std::map<std::string, Thread*> threads_;
   std::map<std::string, std::unique_ptr<AllocRecord>> allocs_;
+  std::map<std::string, std::unique_ptr<OpRecord>> ops_;
+  std::map<std::string, vnode*> files_;
   struct Reservation { vaddr_t va; std::size_t pages; };
   std::map<std::string, Reservation> kvas_;
   std::string step_;
+  std::vector<std::function<void()>> after_step_;
   std::vector<Failure> failures_;
   std::map<std::string, CounterValues> snapshots_;
 };

@@ -23,6 +23,7 @@ bool execute_step(RunContext& ctx, const Step& step) {
   try {
     step.impl->run(ctx);
     ctx.sched().run();
+    ctx.run_after_step();
   } catch (const KvaError& e) {
     if (step.expect_error && std::string(e.what()).find(*step.expect_error) != std::string::npos) {
       if (ctx.log()) *ctx.log() << "    expected error: " << e.what() << "\n";

@@ -16,7 +16,7 @@ namespace kva::runner {
 // What names are defined so far, in step order: validation of references happens at parse time.
 class ParseContext {
  public:
-  enum class Kind { Page, SfBuf, Kva, Label, Thread };
+  enum class Kind { Page, SfBuf, Kva, Label, Thread, Buffer, File, Op };
   ParseContext(const YamlReader& r, const Testcase& tc);
 
   const YamlReader& reader() const { return r_; }
@@ -30,6 +30,8 @@ class ParseContext {
   // Field readers shared by the op parsers.
   std::string page(Fields& f, const std::string& key = "page");
   std::string sf(Fields& f, const std::string& key = "sf");
+  std::string buffer(Fields& f, const std::string& key = "buf");
+  std::string file(Fields& f, const std::string& key = "file");
   std::string label(Fields& f, const std::string& key);
   // A label that may be defined by a later step (e.g. `woken_by:`); checked by finish().
   std::string forward_label(Fields& f, const std::string& key);
@@ -69,6 +71,8 @@ std::vector<OpDef> access_ops();
 std::vector<OpDef> pmap_ops();
 std::vector<OpDef> control_ops();
 std::vector<OpDef> race_ops();
+std::vector<OpDef> buf_ops();   // steps_buf.cpp: buffer cache, device
+std::vector<OpDef> file_ops();  // steps_file.cpp: files, sendfile, crash
 
 const OpDef* find_op(const std::string& name);
 std::vector<std::string> op_names();

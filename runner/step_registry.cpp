@@ -14,6 +14,9 @@ const char* kind_name(ParseContext::Kind k) {
     case ParseContext::Kind::Kva: return "kva reservation";
     case ParseContext::Kind::Label: return "step label";
     case ParseContext::Kind::Thread: return "thread";
+    case ParseContext::Kind::Buffer: return "buffer";
+    case ParseContext::Kind::File: return "file";
+    case ParseContext::Kind::Op: return "operation";
   }
   return "?";
 }
@@ -21,7 +24,7 @@ const char* kind_name(ParseContext::Kind k) {
 const std::map<std::string, OpDef>& op_table() {
   static const std::map<std::string, OpDef> table = [] {
     std::map<std::string, OpDef> t;
-    for (auto family : {page_ops, sf_buf_ops, access_ops, pmap_ops, control_ops, race_ops})
+    for (auto family : {page_ops, sf_buf_ops, access_ops, pmap_ops, control_ops, race_ops, buf_ops, file_ops})
       for (auto& def : family()) t.emplace(def.name, def);
     return t;
   }();
@@ -72,6 +75,20 @@ std::string ParseContext::sf(Fields& f, const std::string& key) {
   YAML::Node n = f.require(key);
   std::string name = r_.name(n, f.what() + "." + key);
   require(n, name, Kind::SfBuf);
+  return name;
+}
+
+std::string ParseContext::buffer(Fields& f, const std::string& key) {
+  YAML::Node n = f.require(key);
+  std::string name = r_.name(n, f.what() + "." + key);
+  require(n, name, Kind::Buffer);
+  return name;
+}
+
+std::string ParseContext::file(Fields& f, const std::string& key) {
+  YAML::Node n = f.require(key);
+  std::string name = r_.name(n, f.what() + "." + key);
+  require(n, name, Kind::File);
   return name;
 }
 

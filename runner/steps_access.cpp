@@ -23,7 +23,10 @@ struct Read : StepOp {
     auto got = ctx.pmap().load(cpu, va, len);
     const DataExpect* e = expect.resolve(ctx.arch());
     if (!e) return;
-    auto want = e->expected(ctx, va & PAGE_MASK, len);
+    // Bytes of a buffer are expected where they sit in the file (a b_data with the wrong page
+    // offset must not find its own wrong bytes "right").
+    const std::optional<std::uint64_t> foff = target.file_offset(ctx);
+    auto want = e->expected(ctx, foff ? (*foff & PAGE_MASK) : (va & PAGE_MASK), len, foff);
     if (got != want)
       ctx.fail({"", "unexpected value",
                 "read of " + target.describe() + " on cpu " + std::to_string(cpu) +

@@ -71,7 +71,7 @@ std::vector<OpDef> control_ops() {
          auto op = std::make_unique<Check>();
          if (f.has("since")) op->since = pc.label(f, "since");
          op->counters = parse_counter_expectations(pc.reader(), f.require("counters"),
-                                                   "check.counters", {"sf_buf", "pmap", "stale"});
+                                                   "check.counters", counter_groups());
          return op;
        }},
   };

@@ -35,6 +35,11 @@ std::vector<ArchSummary> summarize(const std::vector<JobResult>& results) {
       s.ipis += counter(r, "pmap.ipis");
       s.broadcasts += counter(r, "pmap.broadcasts");
       s.guest_instructions += counter(r, "pmap.guest_instructions");
+      s.buf_ios += counter(r, "buf.reads") + counter(r, "buf.writes");
+      s.kva_maps += counter(r, "buf.kva_maps");
+      s.kva_lazy_unmaps += counter(r, "buf.kva_lazy_unmaps");
+      s.bogus_pages += counter(r, "buf.bogus_pages");
+      s.lost_writes += counter(r, "vfs.lost_writes");
       s.wall_ms += r.wall_ms;
       s.faults_not_applicable.insert(r.faults_not_applicable.begin(), r.faults_not_applicable.end());
     }
@@ -64,18 +69,21 @@ void print_failures(std::ostream& out, const std::vector<JobResult>& results) {
 }
 
 void print_summary(std::ostream& out, const std::vector<ArchSummary>& rows) {
-  char line[256];
-  std::snprintf(line, sizeof line, "%-10s %-5s %6s %6s %9s %9s %8s %12s %12s %9s\n", "arch", "mode",
-                "passed", "failed", "stale-obs", "stale-arch", "l-inval", "ipis(+bcast)",
-                "guest-insns", "wall-ms");
+  char line[320];
+  std::snprintf(line, sizeof line, "%-10s %-5s %6s %6s %9s %9s %8s %12s %12s %7s %13s %6s %5s %9s\n",
+                "arch", "mode", "passed", "failed", "stale-obs", "stale-arch", "l-inval",
+                "ipis(+bcast)", "guest-insns", "buf-io", "kva(map/lazy)", "bogus", "lost", "wall-ms");
   out << line;
   for (const auto& s : rows) {
     std::string ipis = std::to_string(s.ipis) + "(+" + std::to_string(s.broadcasts) + ")";
-    std::snprintf(line, sizeof line, "%-10s %-5s %6d %6d %9lld %9lld %8lld %12s %12lld %9.1f\n",
+    std::string kva = std::to_string(s.kva_maps) + "/" + std::to_string(s.kva_lazy_unmaps);
+    std::snprintf(line, sizeof line,
+                  "%-10s %-5s %6d %6d %9lld %9lld %8lld %12s %12lld %7lld %13s %6lld %5lld %9.1f\n",
                   s.arch.c_str(), s.mode.c_str(), s.passed, s.failed,
                   (long long)s.stale_observed, (long long)s.stale_architectural,
                   (long long)s.local_invalidations, ipis.c_str(), (long long)s.guest_instructions,
-                  s.wall_ms);
+                  (long long)s.buf_ios, kva.c_str(), (long long)s.bogus_pages,
+                  (long long)s.lost_writes, s.wall_ms);
     out << line;
   }
   for (const auto& s : rows)

@@ -36,10 +36,31 @@ struct Limits {
   static constexpr int max_reserve_pages = 1024;            // kva_reserve, all steps together
 };
 
+// machine.buf: the buffer cache (BufConfig); invariant checks are on unless turned off.
+struct BufSpec {
+  int nbuf = 64;
+  std::uint64_t maxbufspace = 1u << 20;
+  std::uint64_t hibufspace = 0, lobufspace = 0;  // 0: derived from maxbufspace
+  int hidirtybuffers = 0, lodirtybuffers = 0;    // 0: derived from nbuf
+  bool unmapped = false;
+  bool check_invariants = true;
+  int daemon_cpu = 0;
+};
+
+// machine.device: the block device under the files (DeviceConfig).
+struct DeviceSpec {
+  std::uint64_t size = 16u << 20;
+  std::string completion = "next";  // next | issuer | seeded | a CPU number
+  int completion_cpu = 0;
+  bool pio = true;
+};
+
 struct MachineSpec {
   int cpus = 2;
   std::uint64_t mem_bytes = 16u << 20;
   int nsfbufs = 64;
+  BufSpec buf;
+  DeviceSpec device;
 };
 
 struct ThreadSpec {

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "archs/registry.h"
+#include "runner/machine_spec.h"
 #include "runner/step_op.h"
 
 namespace kva::runner {
@@ -23,6 +24,8 @@ MachineSpec parse_machine(const YamlReader& r, const YAML::Node& n) {
   }
   if (f.has("nsfbufs"))
     m.nsfbufs = r.integer(f.get("nsfbufs"), "machine.nsfbufs", 1, Limits::max_nsfbufs);
+  if (f.has("buf")) m.buf = parse_buf_spec(r, f.get("buf"), m.cpus);
+  if (f.has("device")) m.device = parse_device_spec(r, f.get("device"), m.cpus);
   f.finish();
   return m;
 }
@@ -92,7 +95,7 @@ Testcase parse_document(const std::string& path, const YAML::Node& doc) {
   pc.finish();
 
   if (f.has("expect"))
-    tc.expect = parse_counter_expectations(r, f.get("expect"), "expect", {"sf_buf", "pmap", "stale"});
+    tc.expect = parse_counter_expectations(r, f.get("expect"), "expect", counter_groups());
   if (f.has("expect_stale")) tc.expect_stale = parse_expect_stale(r, f.get("expect_stale"));
   f.finish();
   return tc;

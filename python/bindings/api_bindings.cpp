@@ -62,6 +62,18 @@ void bind_api(py::module_& m, MachineClass& cls) {
     return out;
   }, "kva_alloc reservations: (va, npages).");
 
+  cls.def("buffer_kva", [](Machine& self) {
+    py::list out;
+    for (const auto& bp : self.kernel().bufs().bufs())
+      if (bp->b_kvasize > 0) out.append(py::make_tuple(bp->b_index, bp->b_kvabase, bp->b_kvasize));
+    return out;
+  }, "Buffers that hold buffer-map KVA: (index, kvabase, kvasize).");
+  py::dict buf_flags;
+  for (const auto& [name, value] : kBufFlagNames) buf_flags[("B_" + std::string(name)).c_str()] = value;
+  m.attr("BUF_FLAGS") = buf_flags;
+  m.attr("GB_FLAGS") = py::dict(py::arg("NOWAIT") = GB_NOWAIT, py::arg("NOCREAT") = GB_NOCREAT,
+                                py::arg("UNMAPPED") = GB_UNMAPPED);
+
   auto sf_buf_class = py::reinterpret_borrow<py::class_<SfBufHandle>>(m.attr("SfBuf"));
   sf_buf_class.def_property_readonly("generation", [](const SfBufHandle& s) { return s.generation; },
                                      "The slot's recycle count when this handle was returned.");

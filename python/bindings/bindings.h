@@ -38,5 +38,20 @@ void bind_observation(MachineClass& cls);                      // observation_bi
 void bind_sf_buf(py::module_& m, MachineClass& cls);           // sf_buf_bindings.cpp
 void bind_api(py::module_& m, MachineClass& cls);              // api_bindings.cpp
 void bind_runner(py::module_& m);                              // runner_bindings.cpp
+void bind_buf(py::module_& m, MachineClass& cls);              // buf_bindings.cpp
+void bind_files(py::module_& m, MachineClass& cls);            // file_bindings.cpp
+// A thread argument: a Thread, or an int naming a CPU (the kernel's thread of that CPU).
+using ThreadOrCpu = std::variant<ThreadHandle, int>;
+Thread& thread_arg(Machine& machine, const ThreadOrCpu& t);
+// Runs a call that may sleep: `start(finish_state)`; then the scheduler; returns the result
+// (built by `result`) when it has returned, else a PendingCall handle.
+py::object run_call(Machine& machine, const std::function<void(std::shared_ptr<PendingCall>)>& start,
+                    const std::function<py::object(Machine&, const PendingCall&)>& result);
+py::object buf_or_none(Machine& machine, buf* bp);
+py::dict sendfile_dict(const SendfileResult& r);                // file_bindings.cpp
+// What a finished call returns: Buf/None, bytes (file_read), the sendfile dict, or the error.
+py::object call_result(Machine& machine, const PendingCall& c);
+BufConfig parse_buf_options(const py::object& options);        // buf_bindings.cpp
+DeviceConfig parse_device_options(const py::object& options, int ncpus);
 
 }  // namespace kva::pyapi

@@ -33,6 +33,8 @@ Machine::Machine(const MachineOptions& opts) : arch_(&arch_by_name(opts.arch)) {
     KernelConfig kcfg;
     kcfg.nsfbufs = opts.nsfbufs;
     kcfg.seed = opts.seed;
+    kcfg.buf = opts.buf;
+    kcfg.device = opts.device;
     kernel_ = std::make_unique<Kernel>(
         arch_->create(MachineConfig{opts.ncpus, opts.mem_bytes, opts.trace ? &trace_ : nullptr,
                                     opts.exec_mode}),
@@ -79,6 +81,24 @@ sf_buf* Machine::sf_buf_of(const SfBufHandle& s) const {
                       " was recycled for another page since it was returned (generation " +
                       std::to_string(s.generation) + ", now " + std::to_string(s.sf->generation) + ")");
   return s.sf;
+}
+
+buf* Machine::buffer(const BufHandle& b) const {
+  check_same_machine(b.machine.get(), this, "buffer");
+  return b.bp;
+}
+
+buf* Machine::locked_buffer(const BufHandle& b) const {
+  buf* bp = buffer(b);
+  if (bp->b_lockgen != b.lockgen)
+    throw KvaError("stale buffer handle: buffer " + std::to_string(bp->b_index) +
+                   " was released and locked again since this handle was returned");
+  return bp;
+}
+
+vnode* Machine::file(const FileHandle& f) const {
+  check_same_machine(f.machine.get(), this, "file");
+  return f.vp;
 }
 
 void Machine::inject(const std::string& fault_name) {

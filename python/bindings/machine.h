@@ -27,6 +27,8 @@ struct MachineOptions {
   std::vector<std::string> inject;  // fault names
   bool trace = false;               // collect the per-vCPU disassembled guest trace
   ExecMode exec_mode = ExecMode::Fast;
+  BufConfig buf;                    // buffer cache (invariant checks on by default)
+  DeviceConfig device;              // the block device under files
 };
 
 // A handle used after what it named was reused (an SfBuf whose slot was recycled).
@@ -53,6 +55,35 @@ struct SfBufHandle {
   sf_buf* sf;
   std::uint64_t generation;
   bool stale() const { return sf->generation != generation; }
+};
+
+// A buffer a call returned, with the lock generation it came with: calls that need the buffer
+// locked refuse a handle whose buffer was released (and maybe reused) since.
+struct BufHandle {
+  std::shared_ptr<Machine> machine;
+  buf* bp;
+  std::uint64_t lockgen;
+};
+
+struct FileHandle {
+  std::shared_ptr<Machine> machine;
+  vnode* vp;
+};
+
+// A buffer-cache or file call whose thread still sleeps after Machine.run(): resolved later.
+struct PendingCall {
+  bool done = false;
+  buf* bp = nullptr;
+  int error = 0;
+  std::vector<std::uint8_t> data;            // file_read
+  std::optional<SendfileResult> sendfile;    // sendfile
+  bool returns_buffer = false;
+  bool returns_data = false;                 // file_read: result is the bytes
+};
+
+struct PendingCallHandle {
+  std::shared_ptr<Machine> machine;
+  std::shared_ptr<PendingCall> state;
 };
 
 // The result of an sf_buf_alloc() whose thread slept: filled in from inside Machine::run().
@@ -89,6 +120,9 @@ class Machine : public std::enable_shared_from_this<Machine> {
   vm_page* page(const PageHandle& p) const;
   Thread& thread(const ThreadHandle& t) const;
   sf_buf* sf_buf_of(const SfBufHandle& s) const;  // also StaleHandle once the slot was recycled
+  buf* buffer(const BufHandle& b) const;          // any buffer of this machine
+  buf* locked_buffer(const BufHandle& b) const;   // ... still under the lock it came with
+  vnode* file(const FileHandle& f) const;
 
   void inject(const std::string& fault_name);
   std::vector<std::string> enabled_faults() const;
@@ -98,6 +132,8 @@ class Machine : public std::enable_shared_from_this<Machine> {
   PageHandle handle(vm_page* m) { return {shared_from_this(), m}; }
   ThreadHandle handle(Thread* td) { return {shared_from_this(), td}; }
   SfBufHandle handle(sf_buf* sf) { return {shared_from_this(), sf, sf->generation}; }
+  BufHandle handle(buf* bp) { return {shared_from_this(), bp, bp->b_lockgen}; }
+  FileHandle handle(vnode* vp) { return {shared_from_this(), vp}; }
   std::string take_trace();  // the trace collected since the last call
 
  private:

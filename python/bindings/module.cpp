@@ -15,6 +15,8 @@ PYBIND11_MODULE(_core, m) {
   bind_pmap_ops(machine);
   bind_observation(machine);
   bind_sf_buf(m, machine);
+  bind_buf(m, machine);
+  bind_files(m, machine);
   bind_api(m, machine);     // after the classes it extends
   bind_runner(m);
 }

@@ -98,6 +98,38 @@ py::dict sf_buf_stats_dict(const SfBufStats& s) {
                   py::arg("shootdown_targets") = s.shootdown_targets,
                   py::arg("invalidations_skipped_unaccessed") = s.invalidations_skipped_unaccessed);
 }
+py::dict buf_stats_dict(const BufStats& s) {
+  py::dict d;
+#define F(x) d[#x] = s.x
+  F(nbuf); F(bufspace); F(maxbufspace); F(hibufspace); F(lobufspace); F(bufkvaspace);
+  F(numdirtybuffers); F(hidirtybuffers); F(lodirtybuffers); F(getblk_hits); F(getblk_misses);
+  F(reads); F(writes); F(bdwrites); F(bawrites); F(brelses); F(bqrelses); F(recycles);
+  F(allocbuf_grows); F(allocbuf_shrinks); F(kva_maps); F(kva_unmaps); F(kva_lazy_unmaps);
+  F(kva_remaps); F(bogus_pages); F(bogus_restores); F(unmapped_ios); F(mapped_ios); F(io_errors);
+  F(sleeps); F(daemon_runs); F(daemon_flushes); F(invariant_violations);
+#undef F
+  return d;
+}
+
+py::dict vfs_stats_dict(Kernel& k) {
+  const VfsStats& s = k.vfs().stats();
+  const DeviceStats& dv = k.device().stats();
+  py::dict d;
+#define F(x) d[#x] = s.x
+  F(files); F(reads); F(writes); F(mapped_writes); F(bytes_read); F(bytes_written); F(fsyncs);
+  F(syncs); F(truncates); F(crashes); F(sendfiles); F(sendfile_pages); F(sendfile_bytes);
+  F(blocks_allocated); F(lost_writes);
+#undef F
+  d["device_reads"] = dv.reads;
+  d["device_writes"] = dv.writes;
+  d["device_bytes_read"] = dv.bytes_read;
+  d["device_bytes_written"] = dv.bytes_written;
+  d["device_errors"] = dv.errors;
+  d["remote_completions"] = dv.remote_completions;
+  d["discarded_ios"] = dv.discarded;
+  d["pages_reclaimed"] = k.vfs().pages_reclaimed();
+  return d;
+}
 }  // namespace
 
 void bind_observation(MachineClass& cls) {
@@ -129,8 +161,10 @@ void bind_observation(MachineClass& cls) {
      "dict(va, span, pa, kind, name, level, global, writable, asid, stale, holding, bbm, rule).");
   cls.def("stats", [](Machine& self) {
     return py::dict(py::arg("pmap") = pmap_stats_dict(self.pmap().stats()),
-                    py::arg("sf_buf") = sf_buf_stats_dict(self.sfb().stats()));
-  }, "Counters: {'pmap': {...}, 'sf_buf': {...}}.");
+                    py::arg("sf_buf") = sf_buf_stats_dict(self.sfb().stats()),
+                    py::arg("buf") = buf_stats_dict(self.kernel().bufs().stats()),
+                    py::arg("vfs") = vfs_stats_dict(self.kernel()));
+  }, "Counters: {'pmap': {...}, 'sf_buf': {...}, 'buf': {...}, 'vfs': {...}} (the runner's groups).");
   cls.def("stale", [](Machine& self) {
     py::list out;
     for (const StaleAccess& a : self.pmap().stale_log().entries()) out.append(stale_dict(a));

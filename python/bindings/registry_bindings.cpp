@@ -17,9 +17,10 @@ void bind_registry(py::module_& m) {
     for (const FaultInfo& f : fault_registry())
       out.append(py::dict(py::arg("name") = std::string(f.name),
                           py::arg("description") = std::string(f.description),
-                          py::arg("pool_only") = f.sf_buf_pool_only));
+                          py::arg("pool_only") = f.sf_buf_pool_only,
+                          py::arg("subsystem") = std::string(f.subsystem)));
     return out;
-  }, "Fault-injection switches: dicts {name, description, pool_only}.");
+  }, "Fault-injection switches: dicts {name, description, pool_only, subsystem}.");
 
   m.attr("PAGE_SIZE") = PAGE_SIZE;
 }

@@ -98,7 +98,10 @@ py::list summary_rows(const std::vector<runner::ArchSummary>& rows) {
                         py::arg("stale_architectural") = s.stale_architectural,
                         py::arg("local_invalidations") = s.local_invalidations, py::arg("ipis") = s.ipis,
                         py::arg("broadcasts") = s.broadcasts,
-                        py::arg("guest_instructions") = s.guest_instructions, py::arg("wall_ms") = s.wall_ms,
+                        py::arg("guest_instructions") = s.guest_instructions, py::arg("buf_ios") = s.buf_ios,
+                        py::arg("kva_maps") = s.kva_maps, py::arg("kva_lazy_unmaps") = s.kva_lazy_unmaps,
+                        py::arg("bogus_pages") = s.bogus_pages, py::arg("lost_writes") = s.lost_writes,
+                        py::arg("wall_ms") = s.wall_ms,
                         py::arg("faults_not_applicable") = s.faults_not_applicable));
   return out;
 }

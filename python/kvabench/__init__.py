@@ -8,6 +8,13 @@
             m.read(1, sf.kva, 4)                       # b'\\xab\\xab\\xab\\xab'
         m.tlb(), m.stale(), m.stats()
 
+Buffers and files (buf(9)), on the same machine:
+
+        f = m.file_create("f", bsize=16384, size="64K", fill=0x5A)
+        with m.bread(0, f, 1) as bp:               # thread: a Thread or a CPU number
+            m.read(1, bp.data, 16), bp.flags       # brelse on exit
+        m.file_write(0, f, 100, b"hello"), m.fsync(0, f), m.lost_writes()
+
     kvabench.run("testcases/", archs=["i386"]).to_pandas()   # YAML testcases, in-process
 
 Arch names come from kvabench.archs(), fault switches from kvabench.faults(); errors are the
@@ -33,11 +40,12 @@ from .errors import (
     TestcaseError,
 )
 from .explore import Mapping, Snapshot, SnapshotDiff, Walk, diff
-from .flags import PteFlags, SfBufFlags
-from .handles import Page, PendingSfBuf, SfBuf, Thread
+from .flags import BufFlags, GbFlags, PteFlags, SfBufFlags
+from .handles import Buf, File, Page, PendingCall, PendingSfBuf, SfBuf, Thread
 from .machine import PAGE_SIZE, Machine, parse_size
 from .registry import archs, faults
-from .results import ArchInfo, Counters, FaultInfo, PteState, StaleReport, TlbEntry, VaRange
+from .results import (ArchInfo, BufViolation, Counters, FaultInfo, LostWrite, PteState, SendfileResult, StaleReport,
+                      TlbEntry, VaRange)
 from .runs import Failure, Job, JobResult, RunResult, list_jobs, run
 from .sweep import SweepResult, sweep
 
@@ -53,7 +61,12 @@ __all__ = [
     "Thread",
     "SfBuf",
     "PendingSfBuf",
+    "Buf",
+    "File",
+    "PendingCall",
     "SfBufFlags",
+    "GbFlags",
+    "BufFlags",
     "PteFlags",
     "ArchInfo",
     "FaultInfo",
@@ -62,6 +75,9 @@ __all__ = [
     "TlbEntry",
     "StaleReport",
     "Counters",
+    "BufViolation",
+    "LostWrite",
+    "SendfileResult",
     "archs",
     "faults",
     "run",

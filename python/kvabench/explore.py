@@ -149,7 +149,7 @@ class Mapping(Record):
     entry: str               #: the arch's name of the leaves ('PTE', 'PDE', ...)
     flags: PteFlags
     cache: str
-    owner: str               #: 'direct map', 'sf_buf #n', 'raw reservation', 'page-table page', ...
+    owner: str               #: 'direct map', 'sf_buf #n', 'buf #n', 'raw reservation', 'page-table page', ...
     _hex_fields = ("va", "va_end", "pa", "pa_end")
     _size_fields = ("size", "page_size")
 
@@ -205,6 +205,7 @@ class _Owners:
         raw = m._m()
         self.slots = {slot.kva: slot.index for slot in m.sf_buf_pool()}
         self.reserved = sorted(raw.raw_reservations())
+        self.buffers = sorted((base, base + size, index) for index, base, size in raw.buffer_kva())
         self.ram_base, self.ram_size = raw.ram
         self.dmap: Optional[Tuple[int, int]] = None
         if m.has_direct_map:  # PHYS_TO_DMAP is linear from PA 0
@@ -221,6 +222,9 @@ class _Owners:
         for start, npages in self.reserved:
             if start <= va < start + npages * PAGE_SIZE:
                 return "raw reservation"
+        for start, end, index in self.buffers:
+            if start <= va < end:
+                return f"buf #{index}"
         if pa in self.page_tables:
             return "page-table page"
         if not self.ram_base <= pa < self.ram_base + self.ram_size:
@@ -251,7 +255,7 @@ def mappings(m: "Machine", start: Optional[int] = None, end: Optional[int] = Non
         prev = runs[-1] if runs else None
         if (prev is not None and prev.va_end == va and prev.pa_end == pa and prev.page_size == size
                 and prev.flags == f and prev.cache == leaf["cache"] and prev.owner == own
-                and prev.level == leaf["level"] and not own.startswith("sf_buf")):
+                and prev.level == leaf["level"] and not own.startswith("sf_buf")):  # each slot a row
             runs[-1] = dataclasses.replace(prev, va_end=va + size, pa_end=pa + size, size=prev.size + size,
                                            pages=prev.pages + 1)
         else:

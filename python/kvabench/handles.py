@@ -1,19 +1,23 @@
-"""Handles into a Machine: pages, kernel threads, sf_bufs and sleeping sf_buf_alloc calls.
+"""Handles into a Machine: pages, kernel threads, sf_bufs, buffers, files and calls whose
+thread sleeps (PendingSfBuf, PendingCall).
 
-A handle is only ever made by its Machine (page_alloc, thread, sf_buf_alloc...). It stops
-working, with MachineClosedError, when the Machine is closed; an SfBuf handle also stops, with
-StaleHandleError, once its pool slot is recycled for another page."""
+A handle is only ever made by its Machine (page_alloc, thread, sf_buf_alloc, bread, file_create,
+...). It stops working, with MachineClosedError, when the Machine is closed; an SfBuf handle also
+stops, with StaleHandleError, once its pool slot is recycled for another page, and a Buf handle
+refuses calls that need the buffer locked once it was released and locked again."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 from . import _checks
+from ._display import size_text
 from .errors import ArgumentError, ArgumentTypeError, KvaError, MachineClosedError, StaleHandleError, StateError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .flags import BufFlags
     from .machine import Machine
 
-__all__ = ["Page", "Thread", "SfBuf", "PendingSfBuf"]
+__all__ = ["Page", "Thread", "SfBuf", "PendingSfBuf", "Buf", "File", "PendingCall"]
 
 
 class _Handle:
@@ -22,6 +26,24 @@ class _Handle:
     _made_by = "a Machine"
     _raw: Any = None
     _machine: Optional["Machine"] = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise StateError(f"{type(self).__name__} objects are made by {self._made_by}")
+
+    @classmethod
+    def _wrap(cls, machine: "Machine", raw: Any) -> Any:
+        self = object.__new__(cls)
+        self._machine, self._raw = machine, raw
+        machine._track(self)
+        return self
+
+    def _same_raw(self, other: "_Handle") -> bool:
+        if self._raw is None or other._raw is None:
+            return self is other
+        return bool(self._raw == other._raw)
+
+    def __hash__(self) -> int:
+        return hash(self._raw) if self._raw is not None else id(self)
 
     def _h(self) -> Any:
         raw = self._raw
@@ -405,3 +427,275 @@ class PendingSfBuf(_Handle):
             return f"<PendingSfBuf {self._where()}>"
         who = self._thread.name if self._thread is not None and self._thread._raw is not None else "?"
         return f"<PendingSfBuf {'done' if self._raw.done else 'sleeping'} thread={who} {self._where()}>"
+
+
+class Buf(_Handle):
+    """A struct buf returned by getblk, bread or geteblk (Machine.getblk()...).
+
+    Equal handles name the same buffer. The handle remembers the lock it came with: once the
+    buffer was released and locked again (by anyone), ``stale`` is True and calls that need it
+    locked raise KvaError. As a context manager it brelse()s the buffer on exit if the handle
+    still holds it::
+
+        with m.bread(0, f, 1) as bp:
+            m.read(1, bp.data, 16)
+    """
+
+    _made_by = "Machine.getblk(), bread() or geteblk()"
+
+    @property
+    def index(self) -> int:
+        """Slot in the buffer array."""
+        return self._h().index
+
+    @property
+    def flags(self) -> "BufFlags":
+        """b_flags as BufFlags (the bits front ends name)."""
+        from .flags import BufFlags
+
+        raw = self._h().flags
+        known = 0
+        for f in BufFlags:
+            known |= f.value
+        return BufFlags(raw & known)
+
+    @property
+    def flag_names(self) -> List[str]:
+        """b_flags as names: ['B_CACHE', 'B_DELWRI', ...]."""
+        return list(self._h().flag_names)
+
+    @property
+    def error(self) -> int:
+        """b_error when BIO_ERROR is set (EIO for an injected device error), else 0."""
+        return self._h().error
+
+    @property
+    def lblkno(self) -> int:
+        """Logical block in the file."""
+        return self._h().lblkno
+
+    @property
+    def blkno(self) -> int:
+        """Device block (DEV_BSIZE units); -1 while not allocated."""
+        return self._h().blkno
+
+    @property
+    def offset(self) -> int:
+        """b_offset: byte offset of the block in the file."""
+        return self._h().offset
+
+    @property
+    def bcount(self) -> int:
+        """Valid bytes of the request."""
+        return self._h().bcount
+
+    @property
+    def bufsize(self) -> int:
+        """Allocated bytes (bcount rounded up to DEV_BSIZE)."""
+        return self._h().bufsize
+
+    @property
+    def kvabase(self) -> int:
+        """Page-aligned start of its buffer-map KVA; 0 when unmapped."""
+        return self._h().kvabase
+
+    @property
+    def kvasize(self) -> int:
+        """Bytes of buffer-map KVA it holds."""
+        return self._h().kvasize
+
+    @property
+    def data(self) -> int:
+        """b_data: kvabase + (offset & PAGE_MASK); 0 when unmapped."""
+        return self._h().data
+
+    @property
+    def mapped(self) -> bool:
+        """Whether b_data maps its pages (False for GB_UNMAPPED or lazily unmapped buffers)."""
+        return self._h().mapped
+
+    @property
+    def npages(self) -> int:
+        """b_npages."""
+        return self._h().npages
+
+    @property
+    def pages(self) -> List[Page]:
+        """b_pages as Page handles (bogus_page appears as itself during a read over partly valid
+        pages: Machine.bogus_page)."""
+        machine = self.machine
+        return [Page._wrap(machine, p) for p in self._h().pages]
+
+    @property
+    def bogus(self) -> int:
+        """How many b_pages slots hold bogus_page now."""
+        return self._h().bogus
+
+    @property
+    def dirty(self) -> Tuple[int, int]:
+        """(b_dirtyoff, b_dirtyend), bytes relative to offset; end 0: nothing dirty."""
+        return tuple(self._h().dirty)  # type: ignore[return-value]
+
+    @property
+    def valid(self) -> Tuple[int, int]:
+        """(b_validoff, b_validend), bytes relative to offset; end 0: nothing valid."""
+        return tuple(self._h().valid)  # type: ignore[return-value]
+
+    @property
+    def locked(self) -> bool:
+        """BUF_LOCK is held (by a thread, or by an I/O in flight)."""
+        return self._h().locked
+
+    @property
+    def owner(self) -> Optional[Thread]:
+        """The thread holding it; None when unlocked or owned by an I/O (BUF_KERNPROC)."""
+        raw = self._h().owner
+        return None if raw is None else Thread._wrap(self.machine, raw)
+
+    @property
+    def queue(self) -> str:
+        """The free queue it is on: 'none' (locked), 'clean', 'dirty' or 'empty'."""
+        return self._h().queue
+
+    @property
+    def stale(self) -> bool:
+        """True once the buffer was locked again after this handle was returned."""
+        return self._h().stale
+
+    def release(self, flags: Any = ()) -> None:
+        """Machine.brelse(self, flags)."""
+        self.machine.brelse(self, flags)
+
+    def __enter__(self) -> "Buf":
+        self._h()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        raw = self._raw
+        if raw is not None and not raw.stale and raw.locked and raw.owner is not None:
+            self.machine.brelse(self)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Buf):
+            return NotImplemented
+        return self._same_raw(other)
+
+    __hash__ = _Handle.__hash__
+
+    def __repr__(self) -> str:
+        if self._raw is None:
+            return f"<Buf {self._where()}>"
+        r = self._raw
+        if r.stale:
+            state = "stale handle"
+        elif r.locked:
+            state = "locked by " + (r.owner.name if r.owner is not None else "I/O")
+        else:
+            state = f"released ({r.queue})"
+        names = ",".join(n[2:] for n in r.flag_names) or "-"
+        where = "unmapped" if not r.mapped else f"data={r.data:#x}"
+        return (f"<Buf {r.index} lblkno={r.lblkno} bcount={r.bcount} {where} flags={names} {state} "
+                f"{self._where()}>")
+
+
+class File(_Handle):
+    """A file: a vnode with a VM object and a block map on the machine's device
+    (Machine.file_create())."""
+
+    _made_by = "Machine.file_create()"
+
+    @property
+    def name(self) -> str:
+        return self._h().name
+
+    @property
+    def bsize(self) -> int:
+        """Block size in bytes (the buffers' size)."""
+        return self._h().bsize
+
+    @property
+    def size(self) -> int:
+        """File size in bytes."""
+        return self._h().size
+
+    def _lblkno(self, lblkno: Any) -> int:
+        return _checks.integer("lblkno", lblkno, 0, (self.size + self.bsize - 1) // self.bsize)
+
+    def blkno(self, lblkno: int) -> int:
+        """Device block (DEV_BSIZE units) of logical block lblkno; -1 for a hole."""
+        return self._h().blkno(self._lblkno(lblkno))
+
+    def page(self, pindex: int) -> Optional[Page]:
+        """The cached page at page index pindex, or None."""
+        raw = self._h().page(_checks.integer("pindex", pindex, 0, _checks.U64 - 1))
+        return None if raw is None else Page._wrap(self.machine, raw)
+
+    def _span(self, offset: Any, n: Any) -> "tuple[int, int]":
+        offset = _checks.integer("offset", offset, 0, _checks.U64 - 1)
+        n = _checks.integer("n", n, 0, self.machine.memory + self.size)
+        return offset, n
+
+    def model(self, offset: int, n: int) -> bytes:
+        """What the file holds at [offset, offset + n) (its reference model: every write)."""
+        return self._h().model(*self._span(offset, n))
+
+    def on_device(self, offset: int, n: int) -> bytes:
+        """What the device holds for those bytes of the file."""
+        return self._h().on_device(*self._span(offset, n))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, File):
+            return NotImplemented
+        return self._same_raw(other)
+
+    __hash__ = _Handle.__hash__
+
+    def __repr__(self) -> str:
+        if self._raw is None:
+            return f"<File {self._where()}>"
+        r = self._raw
+        return f"<File {r.name!r} bsize={size_text(r.bsize)} size={size_text(r.size)} {self._where()}>"
+
+
+class PendingCall(_Handle):
+    """A buffer-cache or file call whose thread sleeps (getblk on a held buffer, bwrite with
+    the device held, ...); Machine.run() or releasing what it waits for completes it."""
+
+    _made_by = "Machine calls that may sleep (getblk, bread, bwrite, fsync, ...)"
+    _call = "?"
+    _thread: Any = None
+
+    @classmethod
+    def _wrap_call(cls, machine: "Machine", raw: Any, call: str, thread: Any) -> "PendingCall":
+        self = cls._wrap(machine, raw)
+        self._call, self._thread = call, thread
+        return self
+
+    @property
+    def done(self) -> bool:
+        """True once the call returned."""
+        return self._h().done
+
+    @property
+    def call(self) -> str:
+        """The Machine method that slept ('getblk', 'bwrite', ...)."""
+        return self._call
+
+    @property
+    def error(self) -> int:
+        """The error number once done (0: success)."""
+        return self._h().error
+
+    @property
+    def result(self) -> Any:
+        """What the call returned, as the call itself would have: a Buf or None (getblk, bread,
+        geteblk), bytes (file_read), a SendfileResult (sendfile), else the error number (0:
+        success). KvaError while the thread still sleeps."""
+        return self.machine._result(self._h().result)
+
+    def __repr__(self) -> str:
+        if self._raw is None:
+            return f"<PendingCall {self._where()}>"
+        t = self._thread
+        who = f" thread={t.name if isinstance(t, Thread) else f'cpu{t}'}" if t is not None else ""
+        return f"<PendingCall {self._call} {'done' if self._raw.done else 'sleeping'}{who} {self._where()}>"

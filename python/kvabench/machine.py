@@ -1,18 +1,20 @@
 """kvabench.Machine: one emulated machine (an arch's pmap from the registry, a deterministic
-scheduler and sf_buf(9)), scripted with the names and defaults of the YAML testcases."""
+scheduler, sf_buf(9), the buffer cache (buf(9)), a block device and files), scripted with the
+names and defaults of the YAML testcases."""
 from __future__ import annotations
 
 import weakref
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+from collections.abc import Mapping as _Mapping
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from . import _checks, _core, explore
 from ._display import size_text
 from .errors import ArgumentError, ArgumentTypeError, DeadlockError, MachineClosedError, StateError
-from .flags import PteFlags, SfBufFlags, SfBufFlagsLike, sf_buf_flags
-from .handles import Page, PendingSfBuf, SfBuf, Thread
+from .flags import GbFlags, GbFlagsLike, PteFlags, SfBufFlags, SfBufFlagsLike, sf_buf_flags
+from .handles import Buf, File, Page, PendingCall, PendingSfBuf, SfBuf, Thread
 from .registry import archs, faults
-from .results import (Capabilities, Counters, PteState, SfBufPool, SfBufSlot, StaleReport, StaleReports, TlbEntry,
-                      TlbView, VaRange)
+from .results import (BufViolation, BufViolations, Capabilities, Counters, LostWrite, LostWrites, PteState,
+                      SendfileResult, SfBufPool, SfBufSlot, StaleReport, StaleReports, TlbEntry, TlbView, VaRange)
 
 __all__ = ["Machine", "PAGE_SIZE"]
 
@@ -22,6 +24,20 @@ EXEC_MODES = ("fast", "reference")
 
 PageLike = Union[Page, int]  # a Page, or a physical address
 Targets = Union[str, Iterable[int]]
+ThreadLike = Union[Thread, int]  # a Thread, or a CPU number: that CPU's own kernel thread
+WRITE_MODES = ("delayed", "async", "sync")  # bdwrite, bawrite, bwrite (YAML file_write mode:)
+BRELSE_FLAGS = ("RELBUF", "NOCACHE", "INVAL")
+
+# machine.buf / machine.device keys of a YAML testcase, with the same limits (runner/machine_spec.cpp).
+_SPACE = ("size", 1 << 12, 256 << 20, 1 << 12)   # kind, min, max, multiple
+_BUF_OPTIONS: Dict[str, tuple] = {
+    "nbuf": ("int", 1, 4096), "maxbufspace": _SPACE, "hibufspace": _SPACE, "lobufspace": _SPACE,
+    "hidirtybuffers": ("int", 1, 4096), "lodirtybuffers": ("int", 0, 4096), "unmapped": ("bool",),
+    "check_invariants": ("bool",), "daemon_cpu": ("cpu",),
+}
+_DEVICE_OPTIONS: Dict[str, tuple] = {
+    "size": ("size", 512, 1 << 30, 512), "file": ("str",), "completion": ("completion",), "pio": ("bool",),
+}
 
 
 def parse_size(size: Union[int, str], argument: str = "size") -> int:
@@ -35,6 +51,42 @@ def parse_size(size: Union[int, str], argument: str = "size") -> int:
         raise ArgumentError(str(e).replace("memory ", "").replace("memory", "size"), argument) from None
 
 
+def _options(argument: str, options: Any, schema: Dict[str, tuple], cpus: int) -> Optional[Dict[str, Any]]:
+    """buf= / device= checked against their YAML schema; errors name argument['key']."""
+    if options is None:
+        return None
+    if not isinstance(options, _Mapping):
+        raise ArgumentTypeError(f"expected a dict of options ({', '.join(schema)}), not {type(options).__name__}",
+                                argument)
+    out: Dict[str, Any] = {}
+    for key, value in options.items():
+        if key not in schema:
+            raise ArgumentError(f"unknown option {key!r}; options: {', '.join(schema)}", argument)
+        where = f"{argument}[{key!r}]"
+        kind = schema[key]
+        if kind[0] == "int":
+            value = _checks.integer(where, value, kind[1], kind[2])
+        elif kind[0] == "bool":
+            value = _checks.boolean(where, value)
+        elif kind[0] == "str":
+            value = _checks.string(where, value)
+        elif kind[0] == "cpu":
+            value = _checks.integer(where, value, 0, cpus - 1)
+        elif kind[0] == "completion":
+            if isinstance(value, str):
+                value = _checks.choice(where, value, ("next", "issuer", "seeded"))
+            else:
+                value = _checks.integer(where, value, 0, cpus - 1)
+        else:  # a size: bytes or '64K', within [min, max], a multiple of kind[3]
+            nbytes = parse_size(value, where)
+            if not kind[1] <= nbytes <= kind[2] or nbytes % kind[3]:
+                raise ArgumentError(f"{value!r} must be a multiple of {size_text(kind[3])} between "
+                                    f"{size_text(kind[1])} and {size_text(kind[2])}", where)
+            value = nbytes
+        out[key] = value
+    return out
+
+
 class Machine:
     """An emulated machine: one arch's pmap, a scheduler and the sf_buf subsystem.
 
@@ -42,6 +94,10 @@ class Machine:
     nsfbufs 64, with the same limits); ``seed`` is the scheduler seed, ``inject`` fault switches
     (kvabench.faults()), ``trace`` collects the guest trace (Machine.trace()) and ``exec_mode``
     picks how emulated archs run guest code ('fast', or 'reference' to cross-check it).
+    ``buf`` and ``device`` are YAML's ``machine: buf:`` and ``device:`` (same keys and limits):
+    buf {nbuf, maxbufspace, hibufspace, lobufspace, hidirtybuffers, lodirtybuffers, unmapped,
+    check_invariants (True by default here), daemon_cpu}; device {size, file (a host file to
+    hold the disk), completion ('next', 'issuer', 'seeded' or a cpu), pio}.
 
     Use it as a context manager, or call close(): that makes it and its handles unusable and
     frees its memory::
@@ -58,7 +114,8 @@ class Machine:
 
     def __init__(self, arch: str, cpus: int = 2, memory: Union[int, str] = "16M", nsfbufs: int = 64,
                  seed: int = 1, inject: Union[str, Iterable[str], None] = (), trace: bool = False,
-                 exec_mode: str = "fast") -> None:
+                 exec_mode: str = "fast", buf: Optional[Mapping[str, Any]] = None,
+                 device: Optional[Mapping[str, Any]] = None) -> None:
         if self._initialised:
             raise StateError("Machine.__init__ called again on an initialised Machine: create a new Machine instead")
         arch = _checks.choice("arch", arch, [a.name for a in archs()])
@@ -75,7 +132,9 @@ class Machine:
             _checks.choice("inject", name, valid_faults)
         trace = _checks.boolean("trace", trace)
         exec_mode = _checks.choice("exec_mode", exec_mode, EXEC_MODES)
-        self._raw = _core.Machine(arch, cpus, mem_bytes, nsfbufs, seed, fault_names, trace, exec_mode)
+        buf = _options("buf", buf, _BUF_OPTIONS, cpus)
+        device = _options("device", device, _DEVICE_OPTIONS, cpus)
+        self._raw = _core.Machine(arch, cpus, mem_bytes, nsfbufs, seed, fault_names, trace, exec_mode, buf, device)
         self._arch = arch
         self._cpus = cpus
         self._nsfbufs = nsfbufs
@@ -285,6 +344,42 @@ class Machine:
 
     def _page(self, raw: Any) -> Optional[Page]:
         return None if raw is None else Page._wrap(self, raw)
+
+    def _thread_or_cpu(self, thread: Any, name: str = "thread") -> Any:
+        if isinstance(thread, Thread):
+            return self._thread_arg(thread, name)
+        if isinstance(thread, int) and not isinstance(thread, bool):
+            return self._cpu(thread, name)
+        raise ArgumentTypeError(f"expected a Thread or a CPU number, not {type(thread).__name__}", name)
+
+    def _file_arg(self, file: Any, name: str = "file") -> Any:
+        if not isinstance(file, File):
+            raise ArgumentTypeError(f"expected a File (Machine.file_create()), not {type(file).__name__}", name)
+        raw = file._h()
+        if file._machine is not self:
+            raise ArgumentError("file belongs to another Machine", name)
+        return raw
+
+    def _buf_arg(self, bp: Any, name: str = "buf") -> Any:
+        if not isinstance(bp, Buf):
+            raise ArgumentTypeError(f"expected a Buf (getblk, bread, geteblk), not {type(bp).__name__}", name)
+        raw = bp._h()
+        if bp._machine is not self:
+            raise ArgumentError("buffer belongs to another Machine", name)
+        return raw
+
+    def _holder(self, thread: Any) -> Any:
+        return None if thread is None else self._thread_or_cpu(thread)
+
+    def _result(self, got: Any, call: str = "?", thread: Any = None) -> Any:
+        """A raw result of a call that may sleep, as the Python type it stands for."""
+        if isinstance(got, _core.Buf):
+            return Buf._wrap(self, got)
+        if isinstance(got, _core.PendingCall):
+            return PendingCall._wrap_call(self, got, call, thread)
+        if isinstance(got, dict) and "checksum" in got:
+            return SendfileResult(**got)
+        return got
 
     # ------------------------------------------------------------------ pages and KVA
 
@@ -628,3 +723,251 @@ class Machine:
             raise DeadlockError(f"run(): every thread with work sleeps and none is runnable: {detail}; "
                                 f"wake one first (sf_buf_free, signal)", sleeping)
         return raw.run()
+
+    # ------------------------------------------------------------------ buf(9): the buffer cache
+    #
+    # `thread` is a Thread or a CPU number (that CPU's own kernel thread). Calls that may sleep
+    # run the scheduler once (I/O completes on interrupt threads) and return a PendingCall only
+    # when their thread still sleeps. Calls on a buffer default to the thread holding it.
+
+    def _lblkno(self, lblkno: Any) -> int:
+        return _checks.integer("lblkno", lblkno, 0, (1 << 62) - 1)
+
+    def _bufsize(self, size: Any, name: str = "size") -> Optional[int]:
+        return None if size is None else _checks.integer(name, size, 1, (1 << 31) - 1)
+
+    def getblk(self, thread: ThreadLike, file: File, lblkno: int, size: Optional[int] = None,
+               flags: GbFlagsLike = GbFlags.NONE) -> Union[Buf, PendingCall, None]:
+        """getblk: the locked buffer of block lblkno of file (size: the file's block size).
+
+        flags (GbFlags, or 'NOCREAT', 'UNMAPPED|NOWAIT', a list): returns a Buf, None (NOCREAT
+        and not cached, or NOWAIT and it would sleep), or a PendingCall if the thread sleeps."""
+        td, f = self._thread_or_cpu(thread), self._file_arg(file)
+        got = self._m().getblk(td, f, self._lblkno(lblkno), self._bufsize(size), int(GbFlags.parse(flags)))
+        return self._result(got, "getblk", thread)
+
+    def bread(self, thread: ThreadLike, file: File, lblkno: int, size: Optional[int] = None,
+              flags: GbFlagsLike = GbFlags.NONE, rablkno: Iterable[int] = ()) -> Union[Buf, PendingCall, None]:
+        """bread (breadn with read-ahead blocks rablkno): the locked buffer, read from the device
+        unless B_CACHE. Buf.error tells an I/O error. A PendingCall if the thread sleeps."""
+        td, f = self._thread_or_cpu(thread), self._file_arg(file)
+        if isinstance(rablkno, (int, str)):
+            raise ArgumentTypeError("expected a list of block numbers", "rablkno")
+        ra = [_checks.integer("rablkno", b, 0, (1 << 62) - 1) for b in rablkno]
+        got = self._m().bread(td, f, self._lblkno(lblkno), self._bufsize(size), int(GbFlags.parse(flags)), ra)
+        return self._result(got, "bread", thread)
+
+    breadn = bread  #: bread with rablkno, as YAML's breadn
+
+    def geteblk(self, thread: ThreadLike, size: int,
+                flags: GbFlagsLike = GbFlags.NONE) -> Union[Buf, PendingCall, None]:
+        """geteblk: an anonymous (B_MALLOC) mapped buffer of size bytes."""
+        td = self._thread_or_cpu(thread)
+        got = self._m().geteblk(td, self._bufsize(size), int(GbFlags.parse(flags)))
+        return self._result(got, "geteblk", thread)
+
+    def bwrite(self, buf: Buf, thread: Optional[ThreadLike] = None) -> Union[int, PendingCall]:
+        """Synchronous write: the error number (0) or a PendingCall while the I/O is held."""
+        return self._result(self._m().bwrite(self._buf_arg(buf), self._holder(thread)), "bwrite", thread)
+
+    def bawrite(self, buf: Buf, thread: Optional[ThreadLike] = None) -> None:
+        """Asynchronous write; its completion releases the buffer (BUF_KERNPROC meanwhile)."""
+        self._m().bawrite(self._buf_arg(buf), self._holder(thread))
+
+    def bdwrite(self, buf: Buf, thread: Optional[ThreadLike] = None) -> None:
+        """Delayed write: B_DELWRI and released; the pages' dirty bits are cleared now."""
+        self._m().bdwrite(self._buf_arg(buf), self._holder(thread))
+
+    def brelse(self, buf: Buf, flags: Union[str, Iterable[str]] = (), thread: Optional[ThreadLike] = None) -> None:
+        """brelse, after setting b_flags from flags ('RELBUF', 'NOCACHE', 'INVAL'; the B_ prefix
+        optional; a list or 'A|B')."""
+        raw = self._buf_arg(buf)
+        names = _checks.names("flags", flags.replace(",", "|").split("|") if isinstance(flags, str) else flags)
+        names = [n.strip().upper().removeprefix("B_") for n in names if n.strip()]
+        for n in names:
+            _checks.choice("flags", n, BRELSE_FLAGS)
+        self._m().brelse(raw, names, self._holder(thread))
+
+    def bqrelse(self, buf: Buf, thread: Optional[ThreadLike] = None) -> None:
+        """Release, keeping the buffer cached for reuse."""
+        self._m().bqrelse(self._buf_arg(buf), self._holder(thread))
+
+    def allocbuf(self, buf: Buf, size: int, thread: Optional[ThreadLike] = None) -> None:
+        """allocbuf: grow or shrink the buffer to size bytes (KvaError beyond its KVA)."""
+        self._m().allocbuf(self._buf_arg(buf), self._bufsize(size), self._holder(thread))
+
+    def bstrategy(self, buf: Buf, cmd: str = "read", thread: Optional[ThreadLike] = None) -> None:
+        """Start I/O ('read' or 'write') on a buffer the thread keeps; wait with bufwait()."""
+        raw = self._buf_arg(buf)
+        self._m().bstrategy(raw, _checks.choice("cmd", cmd, ("read", "write")), self._holder(thread))
+
+    def bufwait(self, buf: Buf, thread: Optional[ThreadLike] = None) -> Union[int, PendingCall]:
+        """Wait for the buffer's I/O: the error number (0) or a PendingCall."""
+        return self._result(self._m().bufwait(self._buf_arg(buf), self._holder(thread)), "bufwait", thread)
+
+    def buf_map(self, buf: Buf, thread: Optional[ThreadLike] = None) -> Union[int, PendingCall]:
+        """bp_unmapped_get_kva: give an unmapped buffer KVA (may sleep for buffer-map space)."""
+        return self._result(self._m().buf_map(self._buf_arg(buf), self._holder(thread)), "buf_map", thread)
+
+    def _buf_range(self, buf: Buf, offset: Any, n: Any) -> "tuple[Any, int, int]":
+        raw = self._buf_arg(buf)
+        offset = _checks.integer("offset", offset, 0, raw.bufsize)
+        n = _checks.integer("n", n, 0, raw.bufsize - offset)
+        return raw, offset, n
+
+    def buf_set_valid(self, buf: Buf, offset: int, n: int, thread: Optional[ThreadLike] = None) -> None:
+        """A validation (vfs_bio_set_valid): page valid bits and the byte valid range, which
+        never spans a hole."""
+        self._m().buf_set_valid(*self._buf_range(buf, offset, n), self._holder(thread))
+
+    def buf_set_dirty(self, buf: Buf, offset: int, n: int, thread: Optional[ThreadLike] = None) -> None:
+        """Dirty [offset, offset + n): the byte dirty range grows over any hole between."""
+        self._m().buf_set_dirty(*self._buf_range(buf, offset, n), self._holder(thread))
+
+    def buf_daemon(self, cpu: int = 0, all: bool = False) -> int:
+        """One buffer-daemon pass on cpu: write delayed buffers down to lodirtybuffers (or all);
+        returns how many it started."""
+        return self._m().buf_daemon(self._cpu(cpu), _checks.boolean("all", all))
+
+    def buf_violations(self) -> BufViolations:
+        """Buffer invariant violations found so far (checked after every buffer operation unless
+        buf={'check_invariants': False})."""
+        return BufViolations([BufViolation(**d) for d in self._m().buf_violations()],
+                             f"{self._arch} buffer invariant violations")
+
+    def check_buffers(self) -> None:
+        """Check every buffer's invariants now (buf_violations() lists what fails)."""
+        self._m().check_buffers()
+
+    @property
+    def bogus_page(self) -> Page:
+        """bogus_page: what b_pages holds in place of a valid page during a read over it."""
+        return Page._wrap(self, self._m().bogus_page)
+
+    # ------------------------------------------------------------------ the block device
+
+    def device_hold(self) -> None:
+        """Queue I/O at the device instead of completing it (device_release() completes it)."""
+        self._m().device_hold()
+
+    def device_release(self, count: Optional[int] = None) -> None:
+        """Complete the oldest `count` held I/Os (all by default) and stop holding."""
+        self._m().device_release(None if count is None else _checks.integer("count", count, 0, 1 << 40))
+
+    def device_fail_next(self, cmd: str, count: int = 1) -> None:
+        """The next `count` reads or writes ('read' or 'write') fail with BIO_ERROR (EIO)."""
+        self._m().device_fail_next(_checks.choice("cmd", cmd, ("read", "write")),
+                                   _checks.integer("count", count, 1, 1 << 20))
+
+    @property
+    def device_in_flight(self) -> int:
+        """I/Os the device holds (device_hold)."""
+        return self._m().device_in_flight
+
+    # ------------------------------------------------------------------ files
+
+    def file_create(self, name: str, bsize: Union[int, str] = 4096, size: Union[int, str] = "64K",
+                    fill: Union[int, bytes, None] = None, track: bool = True) -> File:
+        """A file of `size` bytes in blocks of `bsize` (512 to 64K, a power of two); fill (a byte
+        value, or bytes repeated) puts its contents on the device, None leaves it all holes.
+        track=False skips the reference model (and the lost-write oracle) for it."""
+        name = _checks.string("name", name)
+        if not name:
+            raise ArgumentError("empty file name", "name")
+        if self._m().file(name) is not None:
+            raise ArgumentError(f"a file {name!r} exists already", "name")
+        bsize_bytes = parse_size(bsize, "bsize")
+        if not 512 <= bsize_bytes <= 65536 or bsize_bytes & (bsize_bytes - 1):
+            raise ArgumentError(f"{bsize!r} must be a power of two between 512 and 64K", "bsize")
+        size_bytes = parse_size(size, "size")
+        if fill is not None and not isinstance(fill, (bytes, bytearray, memoryview)):
+            fill = _checks.integer("fill", fill, 0, 255)
+        elif fill is not None and not len(fill):
+            raise ArgumentError("empty pattern", "fill")
+        return File._wrap(self, self._m().file_create(name, bsize_bytes, size_bytes, fill,
+                                                      _checks.boolean("track", track)))
+
+    def file(self, name: str) -> Optional[File]:
+        """The file of that name, or None."""
+        raw = self._m().file(_checks.string("name", name))
+        return None if raw is None else File._wrap(self, raw)
+
+    def _file_span(self, offset: Any, n: Any) -> "tuple[int, int]":
+        return (_checks.integer("offset", offset, 0, (1 << 62) - 1),
+                _checks.integer("n", n, 0, self.memory * 4))
+
+    def file_read(self, thread: ThreadLike, file: File, offset: int, n: int) -> Union[bytes, PendingCall]:
+        """Read through buffers, copying with the thread's CPU (guest loads, checked by the
+        staleness oracles). Returns the bytes (KvaError on an I/O error) or a PendingCall."""
+        td, f = self._thread_or_cpu(thread), self._file_arg(file)
+        return self._result(self._m().file_read(td, f, *self._file_span(offset, n)), "file_read", thread)
+
+    def _data(self, data: Any) -> Any:
+        if isinstance(data, str):
+            raise ArgumentTypeError("expected bytes, not str (encode it first)", "data")
+        if not isinstance(data, (bytes, bytearray, memoryview, list)):
+            raise ArgumentTypeError(f"expected bytes, not {type(data).__name__}", "data")
+        return data
+
+    def file_write(self, thread: ThreadLike, file: File, offset: int, data: bytes,
+                   mode: str = "delayed") -> Union[int, PendingCall]:
+        """Write through buffers; mode 'delayed' (bdwrite), 'async' (bawrite) or 'sync' (bwrite).
+        Returns the error number (0) or a PendingCall."""
+        td, f = self._thread_or_cpu(thread), self._file_arg(file)
+        offset = _checks.integer("offset", offset, 0, (1 << 62) - 1)
+        mode = _checks.choice("mode", mode, WRITE_MODES)
+        return self._result(self._m().file_write(td, f, offset, self._data(data), mode), "file_write", thread)
+
+    def file_write_mapped(self, thread: ThreadLike, file: File, offset: int, data: bytes) -> Union[int, PendingCall]:
+        """Store through an sf_buf of each cached page and mark it dirty, as a store through a
+        mapping of the file would."""
+        td, f = self._thread_or_cpu(thread), self._file_arg(file)
+        offset = _checks.integer("offset", offset, 0, (1 << 62) - 1)
+        return self._result(self._m().file_write_mapped(td, f, offset, self._data(data)), "file_write_mapped",
+                            thread)
+
+    def fsync(self, thread: ThreadLike, file: File, offset: int = 0, n: int = 0) -> Union[int, PendingCall]:
+        """Write the range's dirty buffers and pages and wait (n=0: to end of file); then the
+        lost-write oracle checks the range. The error number (0) or a PendingCall."""
+        td, f = self._thread_or_cpu(thread), self._file_arg(file)
+        offset = _checks.integer("offset", offset, 0, (1 << 62) - 1)
+        n = _checks.integer("n", n, 0, (1 << 62) - 1)
+        return self._result(self._m().fsync(td, f, offset, n), "fsync", thread)
+
+    def sync(self, thread: ThreadLike) -> Union[int, PendingCall]:
+        """fsync every file."""
+        return self._result(self._m().sync(self._thread_or_cpu(thread)), "sync", thread)
+
+    def truncate(self, thread: ThreadLike, file: File, size: Union[int, str]) -> Union[int, PendingCall]:
+        """Shrink or extend the file to size bytes (0 allowed)."""
+        td, f = self._thread_or_cpu(thread), self._file_arg(file)
+        if isinstance(size, int) and not isinstance(size, bool) and size == 0:
+            nbytes = 0
+        else:
+            nbytes = parse_size(size, "size")
+        return self._result(self._m().truncate(td, f, nbytes), "truncate", thread)
+
+    def sendfile(self, thread: ThreadLike, file: File, offset: int = 0, n: Optional[int] = None,
+                 checksum_cpu: Optional[int] = None) -> Union[SendfileResult, PendingCall]:
+        """sendfile(2) of [offset, offset + n) (n None: to end of file): page by page through
+        sf_bufs on the thread's CPU, and checksummed by checksum_cpu (another CPU reading the
+        same sf_buf, as a NIC driver's checksum would). KvaError on an I/O error."""
+        td, f = self._thread_or_cpu(thread), self._file_arg(file)
+        offset = _checks.integer("offset", offset, 0, (1 << 62) - 1)
+        n = None if n is None else _checks.integer("n", n, 0, (1 << 62) - 1)
+        ck = None if checksum_cpu is None else self._cpu(checksum_cpu, "checksum_cpu")
+        return self._result(self._m().sendfile(td, f, offset, n, ck), "sendfile", thread)
+
+    def pageout(self, release_buffers: bool = False) -> int:
+        """Reclaim clean, unwired, unmapped cached pages (after clean buffers drop theirs, with
+        release_buffers); returns how many pages it freed."""
+        return self._m().pageout(_checks.boolean("release_buffers", release_buffers))
+
+    def crash(self, cpu: int = 0) -> None:
+        """Lose all in-memory state (buffers, cached pages, I/O in flight), as a power cut; the
+        crash oracle then checks that every synced byte is on the device."""
+        self._m().crash(self._cpu(cpu))
+
+    def lost_writes(self) -> LostWrites:
+        """Lost writes the oracle found (after fsync/sync, after a crash), oldest first."""
+        return LostWrites([LostWrite(**d) for d in self._m().lost_writes()], f"{self._arch} lost writes")

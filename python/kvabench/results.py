@@ -10,7 +10,8 @@ from .flags import PteFlags
 
 __all__ = [
     "ArchInfo", "FaultInfo", "VaRange", "PteState", "Capabilities", "TlbEntry", "TlbView", "StaleReport",
-    "StaleReports", "SfBufSlot", "SfBufPool", "CounterGroup", "Counters",
+    "StaleReports", "SfBufSlot", "SfBufPool", "CounterGroup", "Counters", "BufViolation", "BufViolations",
+    "LostWrite", "LostWrites", "SendfileResult",
 ]
 
 
@@ -31,6 +32,7 @@ class FaultInfo(Record):
     name: str
     description: str
     pool_only: bool  #: changes nothing on archs with a direct map (sf_buf pool mode only)
+    subsystem: str   #: what it breaks: 'sf_buf', 'pmap', 'buf', ...
 
 
 class VaRange(NamedTuple):
@@ -231,6 +233,47 @@ class SfBufPool(Table[SfBufSlot]):
         return SfBufPool(sorted((s for s in self if s.lru is not None), key=lambda s: s.lru), self.caption)
 
 
+@dataclasses.dataclass(frozen=True)
+class BufViolation(Record):
+    """A buffer invariant the cache broke (Machine.buf_violations()), found after the step."""
+
+    step: str
+    buf: int       #: the buffer's index (Buf.index)
+    message: str
+
+
+class BufViolations(Table[BufViolation]):
+    """Buffer invariant violations, oldest first."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LostWrite(Record):
+    """Bytes a write put in a file that the device does not hold where it must (after fsync or
+    sync: what was synced; after a crash: what was synced before it). Machine.lost_writes()."""
+
+    step: str
+    file: str
+    offset: int       #: first differing byte in the file
+    length: int       #: of the differing run reported
+    expected: bytes   #: what the file's reference model holds (first bytes)
+    device: bytes     #: what the device holds
+    when: str         #: 'after fsync', 'after crash', ...
+
+
+class LostWrites(Table[LostWrite]):
+    """Lost writes the oracle found, oldest first."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SendfileResult(Record):
+    """What Machine.sendfile() sent through sf_bufs."""
+
+    bytes: int
+    pages: int                      #: sf_bufs used (one per page touched)
+    checksum: int                   #: Adler-32 of what the guest read
+    first_mismatch: Optional[int]   #: file offset where the guest read other bytes than the file's; None
+
+
 class CounterGroup(Mapping):
     """Counters of one subsystem: a read-only mapping that also allows ``group.ipis``."""
 
@@ -267,7 +310,8 @@ class CounterGroup(Mapping):
 
 
 class Counters(Mapping):
-    """Every counter, grouped as in YAML `expect:` / `check: counters:` (pmap, sf_buf, stale).
+    """Every counter, grouped as in YAML `expect:` / `check: counters:` (pmap, sf_buf, stale,
+    buf, vfs).
 
     ``c.pmap.ipis``, ``c['pmap']['ipis']`` and ``c.flat()['pmap.ipis']`` are the same value;
     ``after - before`` gives the difference (a YAML `since:`)."""

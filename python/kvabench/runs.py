@@ -158,6 +158,11 @@ class SummaryRow(Record):
     ipis: int
     broadcasts: int
     guest_instructions: int
+    buf_ios: int           #: buffer-cache I/Os
+    kva_maps: int          #: buffers given buffer-map KVA
+    kva_lazy_unmaps: int   #: buffers lazily unmapped under buffer-map pressure
+    bogus_pages: int       #: bogus_page substitutions
+    lost_writes: int       #: lost-write oracle reports
     wall_ms: float
     faults_not_applicable: Tuple[str, ...]
     injected: Tuple[str, ...] = ()  #: the fault switches of these jobs (sweeps: one row per set)

@@ -34,8 +34,10 @@ TEST(CpuSet, BasicOperations) {
 }
 
 TEST(Faults, RegistryNamesAreTheCliNamesAndRoundTrip) {
-  const std::set<std::string> expected = {"drop-ipi", "skip-local-inval", "keep-cpumask",
-                                          "cpuprivate-sticky", "skip-abit-check"};
+  const std::set<std::string> expected = {
+      "drop-ipi",        "skip-local-inval",   "keep-cpumask",           "cpuprivate-sticky",
+      "skip-abit-check", "relbuf-delwri",      "skip-bogus-page",        "bogus-page-leak",
+      "dirty-range-hole", "skip-buf-kva-shootdown", "clean-at-completion", "bdata-stale-offset"};
   std::set<std::string> names;
   for (const FaultInfo& f : fault_registry()) {
     names.insert(std::string(f.name));
@@ -48,6 +50,10 @@ TEST(Faults, RegistryNamesAreTheCliNamesAndRoundTrip) {
   EXPECT_FALSE(fault_by_name("no-such-fault").has_value());
   EXPECT_FALSE(fault_info(Fault::DropShootdownIpi).sf_buf_pool_only);
   EXPECT_TRUE(fault_info(Fault::KeepCpumaskOnRemap).sf_buf_pool_only);
+  EXPECT_EQ(fault_info(Fault::DropShootdownIpi).subsystem, "pmap");
+  EXPECT_EQ(fault_info(Fault::KeepCpumaskOnRemap).subsystem, "sf_buf");
+  EXPECT_EQ(fault_info(Fault::SkipBogusPage).subsystem, "buf");
+  EXPECT_FALSE(fault_info(Fault::SkipBogusPage).sf_buf_pool_only);
 }
 
 TEST(Faults, FaultSetEnableDisable) {

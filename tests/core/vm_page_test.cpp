@@ -97,9 +97,9 @@ TEST(PhysicalMemory, MappedOrBusyPagesAreNotFreed) {
   m->kmap_count = 1;  // as the buffer cache or a raw reservation records a mapping
   EXPECT_THROW(phys.vm_page_free(m), KvaError);
   m->kmap_count = 0;
-  m->busy = true;
+  m->busy = 1;
   EXPECT_THROW(phys.vm_page_free(m), KvaError);
-  m->busy = false;
+  m->busy = 0;
   EXPECT_NO_THROW(phys.vm_page_free(m));
 }
 

@@ -43,7 +43,9 @@ def test_registry_listing():
     faults = kvabench.faults()
     assert faults
     for f in faults:
-        assert set(f.to_dict()) == {"name", "description", "pool_only"} and isinstance(f.pool_only, bool)
+        assert set(f.to_dict()) == {"name", "description", "pool_only", "subsystem"}
+        assert isinstance(f.pool_only, bool) and f.subsystem in ("pmap", "sf_buf", "buf")
+    assert {f.name for f in faults.where(subsystem="buf")} >= {"skip-bogus-page", "relbuf-delwri"}
 
 
 def test_machine_properties(machine):

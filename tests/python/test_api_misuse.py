@@ -25,7 +25,8 @@ def mapped(m, fill=0x5C):
 CRASH_SNIPPET = """
 import kvabench
 for cls, attr in [(kvabench.Machine, "arch"), (kvabench.Page, "pa"), (kvabench.SfBuf, "kva"),
-                  (kvabench.Thread, "name"), (kvabench.PendingSfBuf, "done")]:
+                  (kvabench.Thread, "name"), (kvabench.PendingSfBuf, "done"), (kvabench.Buf, "data"),
+                  (kvabench.File, "size"), (kvabench.PendingCall, "result")]:
     obj = cls.__new__(cls)
     repr(obj)
     try:
@@ -45,9 +46,13 @@ def test_objects_made_with_new_raise_instead_of_crashing():
     assert lines["SfBuf"] == "this SfBuf was not made by a Machine: use Machine.sf_buf_alloc()"
     assert lines["Thread"] == "this Thread was not made by a Machine: use Machine.thread()"
     assert lines["PendingSfBuf"] == "this PendingSfBuf was not made by a Machine: use Machine.sf_buf_alloc()"
+    assert lines["Buf"] == "this Buf was not made by a Machine: use Machine.getblk(), bread() or geteblk()"
+    assert lines["File"] == "this File was not made by a Machine: use Machine.file_create()"
+    assert lines["PendingCall"].startswith("this PendingCall was not made by a Machine: use Machine calls")
 
 
-@pytest.mark.parametrize("cls", [kvabench.Page, kvabench.SfBuf, kvabench.Thread, kvabench.PendingSfBuf])
+@pytest.mark.parametrize("cls", [kvabench.Page, kvabench.SfBuf, kvabench.Thread, kvabench.PendingSfBuf,
+                                 kvabench.Buf, kvabench.File, kvabench.PendingCall])
 def test_handles_cannot_be_constructed_directly(cls):
     with pytest.raises(StateError, match=f"{cls.__name__} objects are made by Machine"):
         cls()

@@ -46,7 +46,8 @@ def test_every_public_callable_has_a_signature():
                 checked += 1
     assert checked > 60
     sig = inspect.signature(kvabench.Machine)
-    assert list(sig.parameters) == ["arch", "cpus", "memory", "nsfbufs", "seed", "inject", "trace", "exec_mode"]
+    assert list(sig.parameters) == ["arch", "cpus", "memory", "nsfbufs", "seed", "inject", "trace", "exec_mode",
+                                    "buf", "device"]
     assert sig.parameters["cpus"].default == 2 and sig.parameters["memory"].default == "16M"
 
 
@@ -121,6 +122,9 @@ def test_counter_names_are_the_runners(machine):
     assert set(machine.stats().flat()) == set(result.counters)
 
 
+DOCS = (kvabench_cli.REPO / "docs" / "testcases.md").read_text()
+
+
 def test_one_vocabulary_with_yaml(machine):
     page = machine.page_alloc()
     assert page.wired, "page_alloc wires by default, as YAML's"
@@ -136,6 +140,13 @@ def test_one_vocabulary_with_yaml(machine):
     machine.page_free(page)
     assert inspect.signature(machine.read).parameters["n"].default == 16  # YAML read len
     assert inspect.signature(machine.sf_buf_free).parameters["thread"].default is None
+    # buf(9) and file steps of docs/testcases.md are Machine methods of the same name
+    for op in ("getblk", "bread", "breadn", "geteblk", "bawrite", "bdwrite", "brelse", "bqrelse", "allocbuf",
+               "bstrategy", "buf_set_valid", "buf_set_dirty", "bwrite", "bufwait", "buf_map", "buf_daemon",
+               "file_create", "file_read", "file_write", "file_write_mapped", "fsync", "sync", "truncate",
+               "sendfile", "pageout", "crash"):
+        assert callable(getattr(machine, op)) and f"`{op}`" in DOCS, op
+    assert inspect.signature(machine.file_write).parameters["mode"].default == "delayed"
 
 
 def test_run_results_are_tables_with_a_dataframe():

@@ -144,3 +144,16 @@ def test_trace_shows_guest_code(kvabench_bin):
     proc = kvabench_cli.run("run", SF / "hash_hit_refcount.yaml", "--arch", "i386", "--trace")
     assert proc.returncode == 0
     assert len(proc.stderr.splitlines()) > 10
+
+
+def test_summary_reports_the_buffer_cache(kvabench_bin, tmp_path):
+    buf = kvabench_cli.LIBRARY / "buf"
+    proc, data = kvabench_cli.run_json(tmp_path, buf / "bread_reads_device_then_hits_cache.yaml",
+                                       buf / "bogus_page_protects_a_dirty_page.yaml")
+    assert proc.returncode == 0, proc.stdout
+    assert "buf-io" in proc.stdout and "kva(map/lazy)" in proc.stdout and "lost" in proc.stdout
+    for row in data["summary"]:
+        # one read in the first testcase; in the second, the read that makes the stored page valid,
+        # then fsync's read around the dirty page and its write
+        assert row["buf_ios"] == 4 and row["bogus_pages"] == 1 and row["lost_writes"] == 0
+        assert row["kva_maps"] >= 1 and row["kva_lazy_unmaps"] == 0

@@ -6,8 +6,10 @@ import pytest
 import kvabench
 import kvabench_cli
 
-# Oracles that see what the guest actually got, as opposed to bookkeeping counters.
-DATA_ORACLES = {"observed staleness", "architectural staleness", "unexpected value", "missing error"}
+# Oracles that see what the guest actually got (or what reached the device), as opposed to
+# bookkeeping counters and internal invariants.
+DATA_ORACLES = {"observed staleness", "architectural staleness", "unexpected value", "missing error",
+                "lost write"}
 FAULTS = kvabench.faults().names()
 
 
@@ -42,6 +44,20 @@ def test_fault_is_caught(fault, clean_run):
             # A fault that cannot apply changes nothing: same outcome as the clean run.
             assert row.failed == 0, f"{fault} is marked not applicable on {arch} but changed results"
             assert all(fault in r.faults_not_applicable for r in results.where(arch=arch))
+
+
+def test_buffer_cache_faults_apply_everywhere_and_the_clean_library_reports_nothing(clean_run):
+    """Every buf fault applies on every arch (the buffer map exists with or without a direct map),
+    and the clean run had no lost write, buffer-invariant or staleness failure anywhere."""
+    buf_faults = kvabench.faults().where(subsystem="buf")
+    assert len(buf_faults) >= 7
+    assert not any(f.pool_only for f in buf_faults)
+    assert "[buffer cache]" in kvabench_cli.run("faults").stdout  # the CLI listing says so too
+    assert all(not r.failures for r in clean_run)
+    buf_results = [r for r in clean_run if "/buf/" in r.file]
+    assert len({r.testcase for r in buf_results}) >= 30
+    assert all(r.counters["vfs.lost_writes"] == 0 and r.counters["buf.invariant_violations"] == 0
+               for r in buf_results)
 
 
 def test_not_applicable_faults_are_pool_only(clean_run):
