@@ -353,30 +353,29 @@ void Pmap::note_access(cpuid_t cpu, vaddr_t va, AccessKind kind) {
 // Compares what the access saw (a load's bytes) or left (a store's bytes) with the page the
 // tables map now; a mismatch, success through an unmapped VA, or a store that landed through a
 // PTE that is read-only now, is stale.
-void Pmap::check_observed(cpuid_t cpu, vaddr_t va, AccessKind kind,
-                          std::vector<std::uint8_t> accessed) {
+void Pmap::check_observed(cpuid_t cpu, vaddr_t va, AccessKind kind, std::span<const std::uint8_t> accessed) {
   const PteState p = pte(va);
   const bool is_load = kind == AccessKind::Load;
-  std::vector<std::uint8_t> in_page;
-  if (p.valid) {
-    in_page.resize(accessed.size());
-    phys_->read(p.pa + (va & PAGE_MASK), in_page.data(), in_page.size());
-    if (in_page == accessed && (is_load || p.writable)) return;
-  }
-  const bool rights = p.valid && !is_load && !p.writable && in_page == accessed;
+  // Compared in place: this runs on every access, and copies would be most of its cost.
+  const std::uint8_t* in_page = p.valid ? phys_->host_ptr(p.pa + (va & PAGE_MASK)) : nullptr;
+  const bool same = in_page && std::memcmp(in_page, accessed.data(), accessed.size()) == 0;
+  if (same && (is_load || p.writable)) return;
+  const bool rights = p.valid && !is_load && !p.writable && same;
   if (!stale_.keeps_more()) {
     stale_.count_only(Oracle::Observed, std::nullopt, rights, false);
     return;
   }
   // For a load the page holds what was expected; for a store, what was written was expected.
+  std::vector<std::uint8_t> page_bytes, access_bytes(accessed.begin(), accessed.end());
+  if (in_page) page_bytes.assign(in_page, in_page + accessed.size());
   StaleAccess a;
   a.oracle = Oracle::Observed;
   a.kind = kind;
   a.cpu = cpu;
   a.va = va;
   a.step = step_;
-  a.expected = is_load ? in_page : accessed;
-  a.observed = is_load ? accessed : in_page;
+  a.expected = is_load ? page_bytes : access_bytes;
+  a.observed = is_load ? access_bytes : page_bytes;
   if (p.valid) a.expected_pa = p.pa;
   if (auto cached = tlb_model_.demand_leaf(cpu, va)) a.cached_pa = cached->frame_of(va);
   a.rights = rights;
@@ -404,7 +403,7 @@ std::vector<std::uint8_t> Pmap::load(cpuid_t cpu, vaddr_t va, std::size_t n) {
     std::span<std::uint8_t> chunk(out.data() + done, len);
     ++stats_.loads;
     access(cpu, cva, AccessKind::Load, [&] { do_load(cpu, cva, chunk); });
-    check_observed(cpu, cva, AccessKind::Load, {chunk.begin(), chunk.end()});
+    check_observed(cpu, cva, AccessKind::Load, chunk);
     done += len;
   }
   return out;
@@ -418,7 +417,7 @@ void Pmap::store(cpuid_t cpu, vaddr_t va, std::span<const std::uint8_t> data) {
     std::span<const std::uint8_t> chunk = data.subspan(done, len);
     ++stats_.stores;
     access(cpu, cva, AccessKind::Store, [&] { do_store(cpu, cva, chunk); });
-    check_observed(cpu, cva, AccessKind::Store, {chunk.begin(), chunk.end()});
+    check_observed(cpu, cva, AccessKind::Store, chunk);
     done += len;
   }
 }

@@ -189,7 +189,7 @@ class Pmap {
   // Demand tracking after a successful access: a CPU that holds no usable leaf walked.
   void note_access(cpuid_t cpu, vaddr_t va, AccessKind kind);
   // Observed oracle, after the access.
-  void check_observed(cpuid_t cpu, vaddr_t va, AccessKind kind, std::vector<std::uint8_t> accessed);
+  void check_observed(cpuid_t cpu, vaddr_t va, AccessKind kind, std::span<const std::uint8_t> accessed);
   template <class Access>
   void access(cpuid_t cpu, vaddr_t va, AccessKind kind, Access&& run);
 

@@ -176,7 +176,7 @@ void bind_runner(py::module_& m) {
                            std::uint64_t seed, const std::vector<std::string>& inject,
                            const std::string& exec_mode) {
     return input_errors([&] {
-      const runner::Testcase tc = runner::parse_testcase_text(text, file);
+      const runner::Testcase tc = runner::parse_testcase_text(file, text);
       const ArchInfo& a = arch_arg(arch);
       if (!tc.archs.empty() && std::find(tc.archs.begin(), tc.archs.end(), a.name) == tc.archs.end())
         raise("ArgumentError", "arch: testcase " + tc.name + " does not run on " + a.name);

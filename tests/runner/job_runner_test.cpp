@@ -81,6 +81,14 @@ TEST(JobRunner, ResultsSurviveThePipeEncoding) {
   EXPECT_EQ(back.failures[0].cpu, r.failures[0].cpu);
 }
 
+TEST(JobRunner, ATruncatedOrPaddedPipeResultIsRejected) {
+  Testcase tc = parse_testcase_file(write_temp("recycle", kRecycle));
+  std::string text = encode_result(run_on(tc, "ref", {Fault::DropShootdownIpi}));
+  for (std::size_t cut : {std::size_t{0}, std::size_t{7}, text.size() / 2, text.size() - 1})
+    EXPECT_THROW(decode_result(text.substr(0, cut)), std::runtime_error) << "cut at " << cut;
+  EXPECT_THROW(decode_result(text + "x"), std::runtime_error);
+}
+
 TEST(TestcaseParser, ReportsUndefinedReferenceWithPosition) {
   std::string path = write_temp("undef", "format: 1\nname: u\ndescription: d\nsteps:\n  - sf_buf_free: s1\n");
   try {
@@ -92,7 +100,7 @@ TEST(TestcaseParser, ReportsUndefinedReferenceWithPosition) {
 }
 
 TEST(TestcaseParser, TextParsesLikeItsFileAndNamesTheGivenPathInErrors) {
-  Testcase from_text = parse_testcase_text(kRecycle, "shipped/recycle.yaml");
+  Testcase from_text = parse_testcase_text("shipped/recycle.yaml", kRecycle);
   EXPECT_EQ(from_text.file, "shipped/recycle.yaml");
   Testcase from_file = parse_testcase_file(write_temp("recycle", kRecycle));
   const JobResult text_result = run_on(from_text, "ref"), file_result = run_on(from_file, "ref");
@@ -100,7 +108,7 @@ TEST(TestcaseParser, TextParsesLikeItsFileAndNamesTheGivenPathInErrors) {
   EXPECT_EQ(text_result.file, "shipped/recycle.yaml");
   EXPECT_EQ(text_result.counters, file_result.counters);
   try {
-    parse_testcase_text("format: 1\nname: u\ndescription: d\nsteps:\n  - sf_buf_free: s1\n", "x.yaml");
+    parse_testcase_text("x.yaml", "format: 1\nname: u\ndescription: d\nsteps:\n  - sf_buf_free: s1\n");
     FAIL() << "no error";
   } catch (const InputError& e) {
     EXPECT_EQ(std::string(e.what()), "x.yaml:5:18: undefined sf_buf 's1' (not defined by an earlier step)");
