@@ -81,4 +81,18 @@ def test_invalidation_costs_across_archs():
             assert (r["remaps"], r["shootdowns"], r["ipis"], r["local_invalidations"]) == (1, 0, 0, 1)
     emulated = {a.name for a in kvabench.archs() if a.emulated}
     assert all(r["guest_instructions"] > 0 for r in rows if r["arch"] in emulated)
+    # sendfile of a file cached in full: 48 pages through 8 slots, checksummed on CPU 1
+    shared = {r["arch"]: r for r in rows if r["variant"] == "shared"}
+    sent = check["sendfile"]
+    assert [r["arch"] for r in sent] == kvabench.archs().names()
+    for r in sent:
+        assert (r["bytes"], r["pages"], r["mismatch"]) == (48 * kvabench.PAGE_SIZE, 48, None)
+        assert r["checksum_ok"], "the guest's checksum is the file's Adler-32 on every arch"
+        if r["mode"] == "dmap":
+            assert (r["remaps"], r["local_invalidations"], r["ipis"], r["shootdowns"]) == (0, 0, 0, 0)
+        else:  # every page recycles a slot shared with the checksum CPU: an sf_buf cycle's cost
+            s = shared[r["arch"]]
+            assert (r["remaps"], r["shootdowns"], r["ipis"], r["local_invalidations"]) == \
+                (1, 1, cpus - 1, cpus) == (s["remaps"], s["shootdowns"], s["ipis"], s["local_invalidations"])
+        assert r["guest_instructions"] > 0 if r["arch"] in emulated else r["guest_instructions"] == 0
     assert check["library_passed"] and check["library_jobs"] == len(kvabench.list_jobs(kvabench_cli.LIBRARY / "sf_buf"))
