@@ -75,16 +75,6 @@ class Page(_Handle):
 
     _made_by = "Machine.page_alloc()"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise StateError("Page objects are made by Machine.page_alloc()")
-
-    @classmethod
-    def _wrap(cls, machine: "Machine", raw: Any) -> "Page":
-        self = object.__new__(cls)
-        self._machine, self._raw = machine, raw
-        machine._track(self)
-        return self
-
     @property
     def pa(self) -> int:
         """Physical address (VM_PAGE_TO_PHYS)."""
@@ -165,12 +155,9 @@ class Page(_Handle):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Page):
             return NotImplemented
-        if self._raw is None or other._raw is None:
-            return self is other
-        return bool(self._raw == other._raw)
+        return self._same_raw(other)
 
-    def __hash__(self) -> int:
-        return hash(self._raw) if self._raw is not None else id(self)
+    __hash__ = _Handle.__hash__
 
     def __repr__(self) -> str:
         if self._raw is None:
@@ -184,16 +171,6 @@ class Thread(_Handle):
     """A kernel thread of the machine's deterministic scheduler (Machine.thread())."""
 
     _made_by = "Machine.thread()"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise StateError("Thread objects are made by Machine.thread()")
-
-    @classmethod
-    def _wrap(cls, machine: "Machine", raw: Any) -> "Thread":
-        self = object.__new__(cls)
-        self._machine, self._raw = machine, raw
-        machine._track(self)
-        return self
 
     @property
     def name(self) -> str:
@@ -244,12 +221,9 @@ class Thread(_Handle):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Thread):
             return NotImplemented
-        if self._raw is None or other._raw is None:
-            return self is other
-        return bool(self._raw == other._raw)
+        return self._same_raw(other)
 
-    def __hash__(self) -> int:
-        return hash(self._raw) if self._raw is not None else id(self)
+    __hash__ = _Handle.__hash__
 
     def __repr__(self) -> str:
         if self._raw is None:
@@ -273,9 +247,6 @@ class SfBuf(_Handle):
     _made_by = "Machine.sf_buf_alloc()"
     _thread: Optional[Thread] = None
     _refs = 0
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise StateError("SfBuf objects are made by Machine.sf_buf_alloc()")
 
     @classmethod
     def _wrap(cls, machine: "Machine", raw: Any, thread: Optional[Thread], refs: int = 1) -> "SfBuf":
@@ -388,9 +359,6 @@ class PendingSfBuf(_Handle):
     _made_by = "Machine.sf_buf_alloc()"
     _thread: Optional[Thread] = None
     _result: Optional[SfBuf] = None
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise StateError("PendingSfBuf objects are made by Machine.sf_buf_alloc()")
 
     @classmethod
     def _wrap(cls, machine: "Machine", raw: Any, thread: Thread) -> "PendingSfBuf":
