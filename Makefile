@@ -10,7 +10,7 @@ SANITIZE_BUILD ?= build-sanitize
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps configure build python test test-sanitize fuzz run bench clean
+.PHONY: all deps configure build python stubs test test-sanitize fuzz run bench clean
 
 all: build
 
@@ -26,10 +26,16 @@ build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 # The Python package, built by pyproject.toml (scikit-build-core) and installed into the venv so
-# pytest imports what was just built. Incremental: the CMake tree persists in build/python.
+# pytest imports what was just built: the same route as a user's `pip install .`, but without
+# build isolation (the venv has the build requirements) and with a persistent CMake tree in
+# $(BUILD)/python so that rebuilds are incremental.
 python: build
 	CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) $(PY) -m pip install -q --no-build-isolation --no-deps \
-	  --disable-pip-version-check --root-user-action=ignore .
+	  --disable-pip-version-check --root-user-action=ignore -Cbuild-dir=$(BUILD)/python .
+
+# The type stub of the compiled module, from its pybind11 signatures (after changing bindings).
+stubs: python
+	$(PY) scripts/gen_core_stub.py python/kvabench/_core.pyi
 
 test: build python
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

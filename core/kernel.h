@@ -71,6 +71,7 @@ class Kernel {
   // Handed out upwards like kernel_vm_end grows; KvaError when the arch has none or it is full.
   vaddr_t kva_alloc_growable(std::uint64_t bytes);
   KvaArena& kva_arena() { return arena_; }
+  const std::map<vaddr_t, std::size_t>& raw_reservations() const { return raw_; }  // start -> pages
 
   // --- pmap(9) on any kernel VA, with the bookkeeping the page allocator needs: mappings made
   // here inside a raw reservation count as kernel mappings of the page (vm_page::kmap_count),

@@ -63,6 +63,7 @@ class Pmap {
   virtual vaddr_t phys_to_dmap(paddr_t pa) const;   // PHYS_TO_DMAP; throws when no direct map
   // KVA reserved for sf_bufs and buffer maps; its page-table pages already exist.
   virtual VaRange kva_space() const = 0;
+  virtual VaFormat va_format() const { return {}; }
   // Kernel VA beyond kernel_vm_end: no page tables until growkernel() or kenter_large().
   virtual VaRange growable_kva() const { return {}; }
 
@@ -91,6 +92,13 @@ class Pmap {
   void set_accessed(vaddr_t va);
   virtual PteState pte(vaddr_t va) const = 0;           // software walk of the real tables
   virtual std::vector<WalkLevel> walk(vaddr_t va) const = 0;  // every level read, root first
+  // Every valid leaf mapping VA in [first, last] (inclusive, so a range may end at 2^64 - 1),
+  // in VA order, whatever its A bit: what the tables map, for views such as Python's
+  // mappings() (cacheable_translations is what a CPU may cache). The default walks from
+  // `first` and skips each non-present entry's whole reach, which suits every arch whose
+  // walk() reports its table levels; `page_tables` (when given) receives the table pages read.
+  virtual void mapped_leaves(vaddr_t first, vaddr_t last, std::vector<MappedLeaf>& out,
+                             std::vector<paddr_t>* page_tables = nullptr) const;
   std::optional<paddr_t> extract(vaddr_t va) const;     // pmap_extract (page offset kept)
 
   // pmap_qenter / pmap_qremove: map or unmap consecutive pages, then invalidate the range on

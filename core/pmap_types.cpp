@@ -4,6 +4,14 @@
 
 namespace kva {
 
+bool VaFormat::fits(vaddr_t va) const {
+  if (width < 64 && (va >> width) != 0) return false;
+  if (bits >= width) return true;
+  const vaddr_t all = width == 64 ? ~vaddr_t{0} : (vaddr_t{1} << width) - 1;
+  const vaddr_t upper = va >> (bits - 1);  // bit bits-1 and every bit above it
+  return upper == 0 || upper == all >> (bits - 1);
+}
+
 const char* to_string(CacheMode m) {
   switch (m) {
     case CacheMode::WriteBack: return "wb";

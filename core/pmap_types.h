@@ -17,6 +17,15 @@ enum class CacheMode : std::uint8_t { WriteBack, WriteThrough, UncachedMinus, Un
 const char* to_string(CacheMode);                         // "wb", "wt", "uc-", "uc"
 std::optional<CacheMode> cache_mode_by_name(std::string_view name);
 
+// The virtual-address format: a `width`-bit address (32 or 64) whose low `bits` are translated;
+// the bits from `bits` up to `width` must all copy bit `bits - 1` (x86-64 canonical form).
+// Front ends refuse a VA that does not fit instead of letting the arch truncate it.
+struct VaFormat {
+  int width = 64;
+  int bits = 64;
+  bool fits(vaddr_t va) const;
+};
+
 // The leaf entry for a VA, decoded into machine-independent terms.
 struct PteState {
   bool valid = false;
@@ -48,6 +57,16 @@ struct WalkLevel {
   CacheMode cache = CacheMode::WriteBack;
   paddr_t next = 0;             // table page (non-leaf) or frame (leaf)
   std::uint64_t reach = 0;      // VA bytes this entry covers
+  paddr_t table = 0;            // physical address of the table holding the entry
+  int index = -1;               // the entry's index in that table (-1: no table, e.g. ref)
+};
+
+// One valid leaf of the tables (Pmap::mapped_leaves): the VA it starts at, the leaf as walk()
+// decodes it (entry.next: its frame, entry.reach: its size), and its rights through every level.
+struct MappedLeaf {
+  vaddr_t va = 0;
+  WalkLevel entry;
+  bool writable = false;
 };
 
 // pmap_kenter attributes; unset fields take the arch's FreeBSD default (e.g. amd64 sets

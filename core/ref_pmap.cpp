@@ -144,6 +144,28 @@ std::vector<WalkLevel> RefPmap::walk(vaddr_t va) const {
   return {w};
 }
 
+void RefPmap::mapped_leaves(vaddr_t first, vaddr_t last, std::vector<MappedLeaf>& out,
+                            std::vector<paddr_t>*) const {
+  auto emit = [&](vaddr_t va) {
+    const WalkLevel leaf = walk(va).front();
+    out.push_back(MappedLeaf{va, leaf, leaf.writable});
+  };
+  // The direct map, page by page, goes in VA order among the leaves.
+  bool dmap_done = !rcfg_.direct_map;
+  auto emit_dmap = [&] {
+    const vaddr_t dmap_last = rcfg_.dmap_base + (phys_->size() - 1);
+    for (vaddr_t d = std::max(rcfg_.dmap_base, trunc_page(first)); d <= std::min(dmap_last, last); d += PAGE_SIZE)
+      emit(d);
+    dmap_done = true;
+  };
+  for (const auto& [va, leaf] : leaves_) {
+    if (!leaf.pte.valid || va > last || va + (leaf.size - 1) < first) continue;
+    if (!dmap_done && rcfg_.dmap_base < va) emit_dmap();
+    emit(va);
+  }
+  if (!dmap_done) emit_dmap();
+}
+
 std::string RefPmap::describe_walk(vaddr_t va) const {
   const PteState p = pte(va);
   std::string s = "ref leaf va=" + hex(va) + " pte:";

@@ -36,6 +36,9 @@ class RefPmap final : public Pmap {
   VaRange kva_space() const override { return rcfg_.kva; }
   PteState pte(vaddr_t va) const override;
   std::vector<WalkLevel> walk(vaddr_t va) const override;
+  // No tables to walk: the leaves and the direct map, straight from their maps.
+  void mapped_leaves(vaddr_t first, vaddr_t last, std::vector<MappedLeaf>& out,
+                     std::vector<paddr_t>* page_tables = nullptr) const override;
   std::string describe_walk(vaddr_t va) const override;
   void cacheable_translations(VaRange range, std::vector<Translation>& out) const override;
 

@@ -194,6 +194,7 @@ sf_buf* SfBufSubsystem::recycle(sf_buf* sf, vm_page* m, cpuid_t cpu, int flags) 
   active_[m] = sf;
   sf->ref_count = 1;
   sf->m = m;
+  ++sf->generation;
   count_used();
   sf_buf_map(sf, cpu, flags);
   return sf;

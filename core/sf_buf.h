@@ -32,6 +32,9 @@ struct sf_buf {
   int ref_count = 0;
   CpuSet cpumask;            // CPUs whose TLB cannot hold a stale translation for kva
   bool cpuprivate = false;   // last allocation was SFB_CPUPRIVATE (fault injection: sticky)
+  // Times the slot was recycled for another page: lets a front end tell a handle to the old
+  // mapping from one to the new (the struct is reused, so its address cannot).
+  std::uint64_t generation = 0;
 };
 
 struct SfBufStats {
@@ -79,6 +82,7 @@ class SfBufSubsystem {
 
   const SfBufStats& stats() const { return stats_; }
   const std::vector<std::unique_ptr<sf_buf>>& pool() const { return pool_; }
+  const std::list<sf_buf*>& free_list() const { return freelist_; }  // LRU first
   Pmap& pmap() { return pmap_; }
   Scheduler& scheduler() { return sched_; }
 

@@ -53,6 +53,9 @@ const char* usage_text() {
   return "usage: kvabench run [PATH ...] [options]   run testcases (default PATH: testcases/)\n"
          "       kvabench archs                     list arch variants (name, description)\n"
          "       kvabench faults                    list fault-injection switches\n"
+         "       kvabench sweep [PATH ...] [options]  testcases x archs x seeds x faults, locally or\n"
+         "                                          on Dask: Python package only (pip install .;\n"
+         "                                          kvabench sweep --help)\n"
          "       kvabench --help | --version\n"
          "\n"
          "run options:\n"
@@ -95,6 +98,9 @@ CliOptions parse_cli(int argc, char** argv) {
     o.command = cmd == "archs" ? CliOptions::Command::Archs : CliOptions::Command::Faults;
     return o;
   }
+  if (cmd == "sweep")
+    throw UsageError("sweep: this kvabench binary only runs; sweeps (local processes or Dask) are a "
+                     "command of the Python package's kvabench (pip install .)");
   if (cmd != "run") throw UsageError("unknown command '" + cmd + "'");
   o.command = CliOptions::Command::Run;
   for (int i = 2; i < argc; ++i) {

@@ -124,7 +124,7 @@ int kvabench_main(int argc, char** argv) {
     CliOptions o = parse_cli(argc, argv);
     switch (o.command) {
       case CliOptions::Command::Help: std::cout << usage_text(); return kExitPass;
-      case CliOptions::Command::Version: std::cout << "kvabench 0.1 (testcase format 1)\n"; return kExitPass;
+      case CliOptions::Command::Version: std::cout << "kvabench " KVA_VERSION " (testcase format 1)\n"; return kExitPass;
       case CliOptions::Command::Archs: return cmd_archs();
       case CliOptions::Command::Faults: return cmd_faults();
       case CliOptions::Command::Run: return cmd_run(o);

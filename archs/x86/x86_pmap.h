@@ -18,6 +18,8 @@
 //    toggle) and used by every walk until the next one (4.4.1). QEMU re-reads them on each
 //    walk, so only the model can show a walk through a PDPTE changed since.
 #pragma once
+#include <algorithm>
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,6 +68,13 @@ class X86Pmap final : public EmulatedPmap {
   bool has_direct_map() const override { return platform_.dmap_base.has_value(); }
   vaddr_t phys_to_dmap(paddr_t pa) const override;
   VaRange kva_space() const override { return platform_.kva; }
+  // 32-bit modes translate every bit of a 32-bit VA; long mode the bits the root table reaches.
+  VaFormat va_format() const override {
+    const int width = platform_.mode == CpuMode::Long64 ? 64 : 32;
+    int reach = static_cast<int>(Paging::kShift[0]);
+    for (std::size_t n = Paging::kEntries[0]; n > 1; n >>= 1) ++reach;
+    return {width, std::min(width, reach)};
+  }
   VaRange growable_kva() const override { return platform_.grow; }
 
   PteState pte(vaddr_t va) const override;

@@ -253,6 +253,8 @@ std::vector<WalkLevel> X86Pmap<Paging>::walk(vaddr_t va) const {
     v.cache = e.cache_mode();
     v.reach = PageTables<Paging>::level_bytes(l);
     v.next = v.leaf ? e.physical_address(v.reach) : e.physical_address();
+    v.index = static_cast<int>(step.index);
+    v.table = step.slot - step.index * sizeof(typename Entry::raw_type);
     out.push_back(v);
   }
   return out;

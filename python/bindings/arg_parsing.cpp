@@ -2,6 +2,7 @@
 // Parsed here rather than in a Python subclass so that every Machine object Python sees,
 // including one reached through a handle, accepts the same arguments.
 #include <cctype>
+#include <limits>
 #include <regex>
 
 #include "python/bindings/bindings.h"
@@ -20,6 +21,14 @@ std::string type_name(const py::handle& obj) {
   return py::str(py::type::of(obj).attr("__name__"));
 }
 
+// An int of any size, clamped to the long long range (overflow then fails the range checks).
+long long clamped_int(const py::handle& value) {
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+  if (overflow) return overflow > 0 ? std::numeric_limits<long long>::max() : std::numeric_limits<long long>::min();
+  return v;
+}
+
 std::string upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
@@ -34,8 +43,9 @@ std::string flag_names() {
 int flag_value(const py::handle& flag) {
   if (py::isinstance<py::bool_>(flag)) throw py::type_error("sf_buf flags must be names or ints, not bool");
   if (py::isinstance<py::int_>(flag)) {
-    const long long value = flag.cast<long long>();
-    if (value < 0 || value > 0xffff) throw py::value_error("sf_buf flags out of range: " + std::to_string(value));
+    const long long value = clamped_int(flag);
+    if (value < 0 || value > 0xffff)
+      throw py::value_error("sf_buf flags out of range: " + std::string(py::str(flag)));
     return static_cast<int>(value);
   }
   if (!py::isinstance<py::str>(flag))
@@ -54,8 +64,10 @@ std::size_t parse_size(const py::handle& size) {
       !(py::isinstance<py::int_>(size) || py::isinstance<py::str>(size)))
     throw py::type_error("memory must be an int or a size string such as '16M', not " + type_name(size));
   if (py::isinstance<py::int_>(size)) {
-    const long long bytes = size.cast<long long>();
-    if (bytes <= 0) throw py::value_error("memory must be positive, got " + std::to_string(bytes));
+    const long long bytes = clamped_int(size);
+    if (bytes <= 0) throw py::value_error("memory must be positive, got " + std::string(py::str(size)));
+    if (bytes == std::numeric_limits<long long>::max())
+      throw py::value_error("size " + std::string(py::str(size)) + " does not fit in 63 bits");
     return static_cast<std::size_t>(bytes);
   }
   static const std::regex size_re(R"(\s*(\d{1,12})\s*([kKmMgG]?)(?:[iI]?[bB])?\s*)");
@@ -65,7 +77,10 @@ std::size_t parse_size(const py::handle& size) {
     throw py::value_error("memory '" + text + "' is not a size: use bytes or a K/M/G suffix, e.g. '16M'");
   const std::string unit = upper(match[2].str());
   const int shift = unit == "K" ? 10 : unit == "M" ? 20 : unit == "G" ? 30 : 0;
-  const std::size_t bytes = std::stoull(match[1].str()) << shift;
+  const std::uint64_t count = std::stoull(match[1].str());
+  if (count > (std::numeric_limits<std::uint64_t>::max() >> shift))
+    throw py::value_error("size '" + text + "' does not fit in 64 bits");
+  const std::size_t bytes = count << shift;
   if (bytes == 0) throw py::value_error("memory must be positive, got '" + text + "'");
   return bytes;
 }

@@ -73,6 +73,16 @@ Thread& thread_arg(Machine& machine, const ThreadOrCpu& t) {
   return machine.kernel().cpu_thread(machine.cpu(std::get<int>(t)));
 }
 
+py::object call_result(Machine& machine, const PendingCall& c) {
+  if (c.returns_buffer) return buf_or_none(machine, c.bp);
+  if (c.returns_data || c.sendfile) {
+    if (c.error)
+      throw KvaError(std::string(c.sendfile ? "sendfile" : "file_read") + ": I/O error " + std::to_string(c.error));
+    return c.sendfile ? py::object(sendfile_dict(*c.sendfile)) : py::object(to_bytes(c.data));
+  }
+  return py::int_(c.error);
+}
+
 py::object buf_or_none(Machine& machine, buf* bp) {
   return bp ? py::cast(machine.handle(bp)) : py::object(py::none());
 }
@@ -184,9 +194,9 @@ void bind_buf(py::module_& m, MachineClass& cls) {
       .def_property_readonly("error", [](const PendingCallHandle& p) { return p.state->error; })
       .def_property_readonly("result", [](PendingCallHandle& p) -> py::object {
         if (!p.state->done) throw KvaError("the call has not returned yet: its thread sleeps; call Machine.run()");
-        if (p.state->returns_buffer) return buf_or_none(*p.machine, p.state->bp);
-        return py::int_(p.state->error);
-      }, "The Buf (or None) for getblk/bread, else the error number (0: success).")
+        return call_result(*p.machine, *p.state);
+      }, "What the call returned: the Buf (or None) for getblk/bread, the bytes for file_read, the\n"
+         "sendfile dict, else the error number (0: success).")
       .def("__repr__", [](const PendingCallHandle& p) {
         return std::string(p.state->done ? "<PendingCall done>" : "<PendingCall sleeping>");
       });

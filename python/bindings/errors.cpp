@@ -1,5 +1,7 @@
-// kva::KvaError -> kvabench.KvaError (a RuntimeError); kva::PageFault -> kvabench.PageFault, a
-// KvaError subclass carrying cpu, va, access and the decoded walk.
+// C++ exceptions -> the documented Python hierarchy of kvabench/errors.py (defined in Python, so
+// the package and its docs own it; imported here once, when _core loads):
+//   kva::KvaError -> KvaError; kva::PageFault -> PageFault (with cpu, va, access, walk);
+//   std::invalid_argument -> ArgumentError (a ValueError); StaleHandle -> StaleHandleError.
 #include "python/bindings/bindings.h"
 
 namespace kva::pyapi {
@@ -13,13 +15,19 @@ const char* access_name(AccessType t) {
   }
   return "unknown";
 }
+
+// Strong references kept for the life of the process: the translator may run at any time.
+PyObject* error_class(const py::module_& errors, const char* name) {
+  return py::object(errors.attr(name)).release().ptr();
+}
 }  // namespace
 
 void bind_errors(py::module_& m) {
-  // Created once per process and never freed: the translator below may run at any time.
-  static PyObject* const kva_error =
-      PyErr_NewException("kvabench.KvaError", PyExc_RuntimeError, nullptr);
-  static PyObject* const page_fault = PyErr_NewException("kvabench.PageFault", kva_error, nullptr);
+  const py::module_ errors = py::module_::import("kvabench.errors");
+  static PyObject* const kva_error = error_class(errors, "KvaError");
+  static PyObject* const page_fault = error_class(errors, "PageFault");
+  static PyObject* const argument_error = error_class(errors, "ArgumentError");
+  static PyObject* const stale_handle = error_class(errors, "StaleHandleError");
   m.add_object("KvaError", py::handle(kva_error));
   m.add_object("PageFault", py::handle(page_fault));
 
@@ -35,6 +43,10 @@ void bind_errors(py::module_& m) {
       PyErr_SetObject(page_fault, exc.ptr());
     } catch (const KvaError& e) {
       PyErr_SetString(kva_error, e.what());
+    } catch (const StaleHandle& e) {
+      PyErr_SetString(stale_handle, e.what());
+    } catch (const std::invalid_argument& e) {
+      PyErr_SetString(argument_error, e.what());
     }
   });
 }

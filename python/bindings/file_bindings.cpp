@@ -13,11 +13,6 @@ WriteMode write_mode(const std::string& m) {
   throw py::value_error("write mode: 'delayed' (bdwrite), 'async' (bawrite) or 'sync' (bwrite), not '" + m + "'");
 }
 
-py::dict sendfile_dict(const SendfileResult& r) {
-  return py::dict(py::arg("bytes") = r.bytes, py::arg("pages") = r.pages, py::arg("checksum") = r.checksum,
-                  py::arg("first_mismatch") = r.first_mismatch ? py::object(py::int_(*r.first_mismatch)) : py::object(py::none()));
-}
-
 // fill=: None (all holes), a byte value, or bytes repeated from offset 0.
 std::function<std::uint8_t(std::uint64_t)> fill_fn(const py::object& fill) {
   if (fill.is_none()) return nullptr;
@@ -41,6 +36,11 @@ py::object error_or_pending(Machine& self, const std::function<bool(Vfs::Done)>&
 }
 
 }  // namespace
+
+py::dict sendfile_dict(const SendfileResult& r) {
+  return py::dict(py::arg("bytes") = r.bytes, py::arg("pages") = r.pages, py::arg("checksum") = r.checksum,
+                  py::arg("first_mismatch") = r.first_mismatch ? py::object(py::int_(*r.first_mismatch)) : py::object(py::none()));
+}
 
 void bind_files(py::module_& m, MachineClass& cls) {
   py::class_<FileHandle>(m, "File", "A file: a vnode with a VM object and a block map on the device.")
@@ -81,15 +81,13 @@ void bind_files(py::module_& m, MachineClass& cls) {
     vnode* vp = self.file(file);
     Thread& td = thread_arg(self, thread);
     return run_call(self, [&](std::shared_ptr<PendingCall> st) {
+      st->returns_data = true;
       self.kernel().vfs().read(td, *vp, off, n, [st](std::vector<std::uint8_t> d, int e) {
         st->done = true;
         st->error = e;
         st->data = std::move(d);
       });
-    }, [](Machine&, const PendingCall& c) -> py::object {
-      if (c.error) throw KvaError("file_read: I/O error " + std::to_string(c.error));
-      return to_bytes(c.data);
-    });
+    }, call_result);
   }, py::arg("thread"), py::arg("file"), py::arg("offset"), py::arg("n"),
      "Read through buffers, copying with the thread's CPU (guest loads). Returns bytes.");
   cls.def("file_write", [](Machine& self, const ThreadOrCpu& thread, const FileHandle& file,
@@ -140,10 +138,7 @@ void bind_files(py::module_& m, MachineClass& cls) {
         st->error = e;
         st->sendfile = r;
       });
-    }, [](Machine&, const PendingCall& c) -> py::object {
-      if (c.error) throw KvaError("sendfile: I/O error " + std::to_string(c.error));
-      return sendfile_dict(*c.sendfile);
-    });
+    }, call_result);
   }, py::arg("thread"), py::arg("file"), py::arg("offset") = 0, py::arg("n") = py::none(),
      py::arg("checksum_cpu") = py::none(),
      "sendfile page by page through sf_bufs on the thread's CPU (and checksum_cpu); returns\n"

@@ -36,7 +36,9 @@ Machine::Machine(const MachineOptions& opts) : arch_(&arch_by_name(opts.arch)) {
     kcfg.buf = opts.buf;
     kcfg.device = opts.device;
     kernel_ = std::make_unique<Kernel>(
-        arch_->create(MachineConfig{opts.ncpus, opts.mem_bytes, opts.trace ? &trace_ : nullptr}), kcfg);
+        arch_->create(MachineConfig{opts.ncpus, opts.mem_bytes, opts.trace ? &trace_ : nullptr,
+                                    opts.exec_mode}),
+        kcfg);
   } catch (const KvaError& e) {
     throw std::invalid_argument(opts.arch + ": " + e.what());
   }
@@ -74,6 +76,10 @@ Thread& Machine::thread(const ThreadHandle& t) const {
 
 sf_buf* Machine::sf_buf_of(const SfBufHandle& s) const {
   check_same_machine(s.machine.get(), this, "sf_buf");
+  if (s.stale())
+    throw StaleHandle("sf: this SfBuf handle is stale: slot " + std::to_string(s.sf->index) +
+                      " was recycled for another page since it was returned (generation " +
+                      std::to_string(s.generation) + ", now " + std::to_string(s.sf->generation) + ")");
   return s.sf;
 }
 

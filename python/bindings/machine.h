@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,15 @@ struct MachineOptions {
   std::uint64_t seed = 1;
   std::vector<std::string> inject;  // fault names
   bool trace = false;               // collect the per-vCPU disassembled guest trace
+  ExecMode exec_mode = ExecMode::Fast;
   BufConfig buf;                    // buffer cache (invariant checks on by default)
   DeviceConfig device;              // the block device under files
+};
+
+// A handle used after what it named was reused (an SfBuf whose slot was recycled).
+class StaleHandle : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 class Machine;
@@ -41,9 +49,12 @@ struct ThreadHandle {
   Thread* td;
 };
 
+// generation: sf->generation when the handle was made; the slot's differs once recycled.
 struct SfBufHandle {
   std::shared_ptr<Machine> machine;
   sf_buf* sf;
+  std::uint64_t generation;
+  bool stale() const { return sf->generation != generation; }
 };
 
 // A buffer a call returned, with the lock generation it came with: calls that need the buffer
@@ -67,6 +78,7 @@ struct PendingCall {
   std::vector<std::uint8_t> data;            // file_read
   std::optional<SendfileResult> sendfile;    // sendfile
   bool returns_buffer = false;
+  bool returns_data = false;                 // file_read: result is the bytes
 };
 
 struct PendingCallHandle {
@@ -78,6 +90,7 @@ struct PendingCallHandle {
 struct PendingAlloc {
   bool done = false;
   sf_buf* sf = nullptr;  // nullptr: the call returned NULL
+  std::uint64_t generation = 0;  // sf's when the call returned
 };
 
 struct PendingSfBufHandle {
@@ -106,7 +119,7 @@ class Machine : public std::enable_shared_from_this<Machine> {
   CpuSet cpus(const std::vector<int>& list) const;
   vm_page* page(const PageHandle& p) const;
   Thread& thread(const ThreadHandle& t) const;
-  sf_buf* sf_buf_of(const SfBufHandle& s) const;
+  sf_buf* sf_buf_of(const SfBufHandle& s) const;  // also StaleHandle once the slot was recycled
   buf* buffer(const BufHandle& b) const;          // any buffer of this machine
   buf* locked_buffer(const BufHandle& b) const;   // ... still under the lock it came with
   vnode* file(const FileHandle& f) const;
@@ -118,7 +131,7 @@ class Machine : public std::enable_shared_from_this<Machine> {
   ThreadHandle thread_create(const std::string& name, int cpu, bool pinned);
   PageHandle handle(vm_page* m) { return {shared_from_this(), m}; }
   ThreadHandle handle(Thread* td) { return {shared_from_this(), td}; }
-  SfBufHandle handle(sf_buf* sf) { return {shared_from_this(), sf}; }
+  SfBufHandle handle(sf_buf* sf) { return {shared_from_this(), sf, sf->generation}; }
   BufHandle handle(buf* bp) { return {shared_from_this(), bp, bp->b_lockgen}; }
   FileHandle handle(vnode* vp) { return {shared_from_this(), vp}; }
   std::string take_trace();  // the trace collected since the last call

@@ -18,16 +18,19 @@ std::vector<std::string> fault_names(const py::object& inject) {
 void bind_machine(py::module_& m, MachineClass& cls) {
   cls.doc() = "An emulated machine: a kernel (pmap, scheduler, sf_buf, buffer cache, device, files) on one arch.";
   cls.def(py::init([](const std::string& arch, int cpus, const py::object& memory, int nsfbufs,
-                      std::uint64_t seed, const py::object& inject, bool trace, const py::object& buf,
-                      const py::object& device) {
+                      std::uint64_t seed, const py::object& inject, bool trace,
+                      const std::string& exec_mode, const py::object& buf, const py::object& device) {
+            const std::optional<ExecMode> mode = exec_mode_by_name(exec_mode);
+            if (!mode)
+              throw std::invalid_argument("exec_mode: expected 'fast' or 'reference', got '" + exec_mode + "'");
             return std::make_shared<Machine>(MachineOptions{arch, cpus, parse_size(memory), nsfbufs,
-                                                            seed, fault_names(inject), trace,
+                                                            seed, fault_names(inject), trace, *mode,
                                                             parse_buf_options(buf),
                                                             parse_device_options(device, cpus)});
           }),
           py::arg("arch"), py::arg("cpus") = 2, py::arg("memory") = "16M", py::arg("nsfbufs") = 64,
           py::arg("seed") = 1, py::arg("inject") = py::list(), py::arg("trace") = false,
-          py::arg("buf") = py::none(), py::arg("device") = py::none(),
+          py::arg("exec_mode") = "fast", py::arg("buf") = py::none(), py::arg("device") = py::none(),
           "arch: a name from kvabench.archs(); memory: bytes or '16M'; inject: fault names from\n"
           "kvabench.faults(); trace: collect the guest trace (Machine.trace()).\n"
           "buf: {nbuf, maxbufspace, hibufspace, lobufspace, hidirtybuffers, lodirtybuffers,\n"

@@ -17,4 +17,6 @@ PYBIND11_MODULE(_core, m) {
   bind_sf_buf(m, machine);
   bind_buf(m, machine);
   bind_files(m, machine);
+  bind_api(m, machine);     // after the classes it extends
+  bind_runner(m);
 }

@@ -16,6 +16,8 @@ py::dict pte_dict(const PteState& p) {
                   py::arg("executable") = p.executable, py::arg("level") = p.level);
 }
 
+}  // namespace
+
 py::dict level_dict(const WalkLevel& l) {
   return py::dict(py::arg("level") = l.level, py::arg("name") = l.name, py::arg("slot") = l.slot,
                   py::arg("raw") = l.raw, py::arg("present") = l.present, py::arg("leaf") = l.leaf,
@@ -23,8 +25,11 @@ py::dict level_dict(const WalkLevel& l) {
                   py::arg("accessed") = l.accessed, py::arg("dirty") = l.dirty,
                   py::arg("global") = l.global, py::arg("executable") = l.executable,
                   py::arg("cache") = to_string(l.cache), py::arg("next") = l.next,
-                  py::arg("reach") = l.reach);
+                  py::arg("reach") = l.reach, py::arg("table") = l.table,
+                  py::arg("index") = l.index >= 0 ? py::object(py::int_(l.index)) : py::object(py::none()));
 }
+
+namespace {
 
 py::object optional_str(const std::string& s) { return s.empty() ? py::object(py::none()) : py::object(py::str(s)); }
 

@@ -26,6 +26,12 @@ py::object sf_buf_result(Machine& machine, sf_buf* sf) {
   return sf ? py::cast(machine.handle(sf)) : py::object(py::none());
 }
 
+// A completed sleeping call's SfBuf, as of when it returned (the slot may be recycled since).
+py::object pending_result(const PendingSfBufHandle& p) {
+  if (!p.state->sf) return py::none();
+  return py::cast(SfBufHandle{p.machine, p.state->sf, p.state->generation});
+}
+
 void bind_thread(py::module_& m) {
   py::class_<ThreadHandle>(m, "Thread", "A kernel thread of a Machine's scheduler.")
       .def_property_readonly("name", [](const ThreadHandle& t) { return t.td->name(); })
@@ -72,7 +78,7 @@ void bind_sf_buf_handles(py::module_& m) {
       .def_property_readonly("result", [](PendingSfBufHandle& p) {
         if (!p.state->done)
           throw KvaError("sf_buf_alloc has not returned yet: its thread sleeps; call Machine.run()");
-        return sf_buf_result(*p.machine, p.state->sf);
+        return pending_result(p);
       }, "The SfBuf, or None if the call returned NULL (KvaError while still sleeping).")
       .def("__repr__", [](const PendingSfBufHandle& p) {
         return std::string(p.state->done ? "<PendingSfBuf done>" : "<PendingSfBuf sleeping>");
@@ -98,6 +104,7 @@ void bind_sf_buf(py::module_& m, MachineClass& cls) {
         self.thread(thread), self.page(page), parse_sf_buf_flags(flags), [state](sf_buf* sf) {
           state->done = true;
           state->sf = sf;
+          state->generation = sf ? sf->generation : 0;
         });
     if (returned) return sf_buf_result(self, state->sf);
     return py::cast(PendingSfBufHandle{self.shared_from_this(), state});

@@ -5,6 +5,7 @@
 
 #include "core/cpuset.h"
 #include "core/faults.h"
+#include "core/pmap.h"
 #include "core/stale.h"
 
 namespace kva {
@@ -81,6 +82,25 @@ TEST(StaleLog, CountsByOracleAndDescribes) {
   EXPECT_NE(log.entries()[1].describe().find("unmapped"), std::string::npos);
   log.clear();
   EXPECT_EQ(log.size(), 0u);
+}
+
+}  // namespace
+}  // namespace kva
+
+namespace kva {
+namespace {
+
+TEST(VaFormat, WidthBoundsAndCanonicalForm) {
+  const VaFormat narrow{32, 32};
+  EXPECT_TRUE(narrow.fits(0xffff'f000));
+  EXPECT_FALSE(narrow.fits(0x1'0000'0000));
+  EXPECT_FALSE(narrow.fits(0xffff'ffff'8000'0000));  // a 32-bit VA is not sign-extended
+  const VaFormat canonical{64, 48};
+  EXPECT_TRUE(canonical.fits(0x0000'7fff'ffff'f000));
+  EXPECT_TRUE(canonical.fits(0xffff'8000'0000'0000));
+  EXPECT_FALSE(canonical.fits(0x0000'8000'0000'0000));
+  EXPECT_FALSE(canonical.fits(0xfff7'8000'0000'0000));
+  EXPECT_TRUE(VaFormat{}.fits(~vaddr_t{0}));
 }
 
 }  // namespace

@@ -42,6 +42,30 @@ TEST_F(RefPmapTest, KenterPteExtractKeepsOffset) {
   EXPECT_THROW(pmap.kenter(va, pmap.phys().size()), KvaError);  // beyond RAM
 }
 
+TEST(RefPmapMappedLeaves, LeavesInVaOrderWithTheDirectMapBetween) {
+  RefPmapConfig rcfg;
+  rcfg.direct_map = true;
+  RefPmap pmap(MachineConfig{1, 1u << 20, nullptr}, rcfg);
+  vm_page* a = wired_page(pmap.phys(), 1);
+  vm_page* b = wired_page(pmap.phys(), 2);
+  const vaddr_t va = pmap.kva_space().start;
+  pmap.kenter(va + 3 * PAGE_SIZE, b->phys_addr);
+  pmap.kenter(va, a->phys_addr);
+  std::vector<MappedLeaf> out;
+  pmap.mapped_leaves(0, ~vaddr_t{0}, out);
+  ASSERT_EQ(out.size(), 2 + (1u << 20) / PAGE_SIZE);
+  EXPECT_EQ(out[0].va, va);
+  EXPECT_EQ(out[0].entry.next, a->phys_addr);
+  EXPECT_EQ(out[1].va, va + 3 * PAGE_SIZE);
+  EXPECT_EQ(out[1].entry.next, b->phys_addr);
+  EXPECT_EQ(out[2].va, rcfg.dmap_base);
+  EXPECT_EQ(out.back().entry.next, pmap.phys().base() + (1u << 20) - PAGE_SIZE);
+  out.clear();
+  pmap.mapped_leaves(va + PAGE_SIZE, va + 4 * PAGE_SIZE - 1, out);  // a range: only b
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].va, va + 3 * PAGE_SIZE);
+}
+
 TEST_F(RefPmapTest, WalkSetsAccessedAndStoreSetsModified) {
   vm_page* m = wired_page(pmap.phys(), 0x22);
   pmap.kenter(va, m->phys_addr);

@@ -105,6 +105,20 @@ TEST(SfBufPool, FreeListIsLru) {
   EXPECT_EQ(mc.sfb.sf_buf_alloc_now(*mc.td[0], b, SFB_NOWAIT), nullptr);
 }
 
+TEST(SfBufPool, GenerationCountsRecyclesNotHashHits) {
+  SfBufMachine mc(1, 1);
+  vm_page* a = wired_page(mc.pmap.phys(), kA);
+  vm_page* b = wired_page(mc.pmap.phys(), kB);
+  sf_buf* sf = mc.sfb.sf_buf_alloc_now(*mc.td[0], a, SFB_DEFAULT);
+  const std::uint64_t first = sf->generation;
+  mc.sfb.sf_buf_free(*mc.td[0], sf);
+  EXPECT_EQ(mc.sfb.sf_buf_alloc_now(*mc.td[0], a, SFB_DEFAULT), sf);  // hash hit: same mapping
+  EXPECT_EQ(sf->generation, first);
+  mc.sfb.sf_buf_free(*mc.td[0], sf);
+  EXPECT_EQ(mc.sfb.sf_buf_alloc_now(*mc.td[0], b, SFB_DEFAULT), sf);  // the slot, recycled
+  EXPECT_EQ(sf->generation, first + 1);
+}
+
 TEST(SfBufPool, UsedAndPeakCounters) {
   SfBufMachine mc(1, 4);
   std::vector<sf_buf*> bufs;

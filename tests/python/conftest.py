@@ -1,17 +1,15 @@
 """Collects the testcase library: one test item per (testcase, arch), each backed by the
-CLI's JSON results (one `kvabench run FILE --json` per file, shared by that file's items)."""
+results of running its file in-process with kvabench.run() (shared by that file's items)."""
 import pytest
 
+import kvabench
 import kvabench_cli
 
 
 def _library_params():
-    if not kvabench_cli.binary().exists():
-        return [pytest.param(None, marks=pytest.mark.skip(reason="kvabench binary not built"),
-                             id="no-binary")]
     seen = {}
-    for name, arch, _seed, file in kvabench_cli.list_jobs(kvabench_cli.LIBRARY):
-        seen.setdefault((name, arch), file)  # testcases with `seeds:` are one item per arch
+    for job in kvabench.list_jobs(kvabench_cli.LIBRARY):
+        seen.setdefault((job.testcase, job.arch), job.file)  # testcases with `seeds:`: one item per arch
     return [pytest.param((name, arch, file), id=f"{name}[{arch}]") for (name, arch), file in seen.items()]
 
 
@@ -22,6 +20,7 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session")
 def kvabench_bin():
+    """The C++ CLI binary, for tests of the CLI itself."""
     path = kvabench_cli.binary()
     if not path.exists():
         pytest.fail(f"kvabench binary not found at {path}: build it (make build) or set KVABENCH_BIN")
@@ -29,16 +28,13 @@ def kvabench_bin():
 
 
 @pytest.fixture(scope="session")
-def library_file_results(kvabench_bin, tmp_path_factory):
-    """file -> parsed JSON of running that testcase file on all its archs (cached)."""
+def library_file_results():
+    """file -> kvabench.RunResult of that testcase file on all its archs (cached)."""
     cache = {}
 
     def get(file):
         if file not in cache:
-            tmp = tmp_path_factory.mktemp("lib")
-            proc, data = kvabench_cli.run_json(tmp, file)
-            assert data is not None, f"no JSON written for {file}: {proc.stderr}"
-            cache[file] = data
+            cache[file] = kvabench.run(file)
         return cache[file]
 
     return get

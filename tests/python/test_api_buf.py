@@ -31,7 +31,7 @@ def test_bread_returns_a_locked_mapped_buffer_of_the_file(machine):
     assert bp.lblkno == 2 and bp.offset == 2 * 16384 and bp.bcount == 16384 and bp.npages == 4
     assert "B_CACHE" in bp.flag_names and bp.locked and bp.mapped and bp.error == 0
     assert bp.data == bp.kvabase  # page-aligned block
-    for cpu in range(machine.ncpus):
+    for cpu in range(machine.cpus):
         assert machine.load(cpu, bp.data + 5000, 64) == expected(2, 2 * 16384 + 5000, 64)
     machine.brelse(bp)
     assert not bp.locked and bp.queue == "clean"

@@ -25,14 +25,14 @@ def test_mode_follows_the_direct_map(machine):
     assert machine.sf_buf_direct_map == machine.has_direct_map
     if machine.has_direct_map:
         assert sf.kva == machine.phys_to_dmap(page.pa)
-        assert machine.stats()["sf_buf"]["nsfbufs"] == 0
+        assert machine.stats().sf_buf.nsfbufs == 0 and machine.mode == "dmap"
     else:
         start, end = machine.kva_space
         assert start <= sf.kva < end
-        assert machine.stats()["sf_buf"]["nsfbufs"] == 2
-        assert sf.cpumask == list(range(machine.ncpus))  # a shared mapping is valid everywhere
+        assert machine.stats().sf_buf.nsfbufs == 2 and machine.mode == "pool"
+        assert sf.cpumask == list(range(machine.cpus))  # a shared mapping is valid everywhere
     assert sf.page == page and sf.ref_count == 1
-    for cpu in range(machine.ncpus):
+    for cpu in range(machine.cpus):
         assert machine.load(cpu, sf.kva, 32) == random_bytes(1)[:32]
     assert machine.stale() == []
 
@@ -46,9 +46,10 @@ def test_hash_hit_returns_the_same_kva(machine):
     assert first.ref_count == 2
     assert machine.sf_buf_alloc(td0, other).kva != first.kva
     if not machine.has_direct_map:
-        assert machine.stats()["sf_buf"]["hash_hits"] == 1
-    machine.sf_buf_free(td0, first)
-    machine.sf_buf_free(td1, second)
+        assert machine.stats().sf_buf.hash_hits == 1
+    assert second.thread == td1 and first.thread == td0
+    machine.sf_buf_free(first)   # by the allocating thread, as YAML's default
+    second.free()
     assert first.ref_count == 0
     # A freed sf_buf keeps its mapping (pool mode: cached on the free list): found again.
     assert machine.sf_buf_alloc(td0, page).kva == first.kva
@@ -60,7 +61,7 @@ def test_nowait_on_an_empty_pool_returns_none(machine):
     held = [machine.sf_buf_alloc(td, filled_page(machine, seed=s)) for s in (4, 5)]
     assert all(isinstance(sf, kvabench.SfBuf) for sf in held)
     assert machine.sf_buf_alloc(td, filled_page(machine, seed=6), "NOWAIT") is None
-    assert machine.stats()["sf_buf"]["sf_allocfail"] == 1
+    assert machine.stats().sf_buf.sf_allocfail == 1
 
 
 def test_sleeping_alloc_completes_after_a_free_and_run(machine):
@@ -73,14 +74,18 @@ def test_sleeping_alloc_completes_after_a_free_and_run(machine):
     assert waiter.state == "sleeping"
     with pytest.raises(kvabench.KvaError, match="run"):
         pending.result
-    machine.sf_buf_free(holder, held[0])
+    freed_kva = held[0].kva
+    machine.sf_buf_free(held[0], holder)
     assert machine.run() >= 1
     assert pending.done and waiter.state == "idle"
     sf = pending.result
-    assert sf.kva == held[0].kva  # the only slot that was freed
+    assert sf.kva == freed_kva  # the only slot that was freed
+    with pytest.raises(kvabench.StaleHandleError, match="slot .* was recycled"):
+        held[0].kva  # its slot now maps `wanted`
     assert sf.page == wanted
     assert machine.load(1, sf.kva, 16) == random_bytes(9)[:16]
-    assert machine.stats()["sf_buf"]["sf_allocwait"] == 1
+    assert machine.stats().sf_buf.sf_allocwait == 1
+    assert sf.thread == waiter
 
 
 def test_a_signal_interrupts_a_catch_sleep(machine):
@@ -109,7 +114,7 @@ def test_recycling_without_tlb_work_is_caught(machine):
     for page in old:
         sf = machine.sf_buf_alloc(td, page)
         machine.load(1, sf.kva, 4)
-        machine.sf_buf_free(td, sf)
+        machine.sf_buf_free(sf)
     healthy = machine.sf_buf_alloc(td, filled_page(machine, seed=16))  # recycles the LRU slot
     assert machine.load(1, healthy.kva, 4) == random_bytes(16)[:4]
     assert machine.stale() == []
@@ -117,29 +122,35 @@ def test_recycling_without_tlb_work_is_caught(machine):
     machine.inject("skip-abit-check")
     buggy = machine.sf_buf_alloc(td, filled_page(machine, seed=17))  # recycles the other slot
     assert machine.load(1, buggy.kva, 4) == random_bytes(15)[:4]
-    assert {s["oracle"] for s in machine.stale()} == {"observed", "architectural"}
+    assert {s.oracle for s in machine.stale()} == {"observed", "architectural"}
 
 
-def test_flags_parse():
-    flags = kvabench.SF_BUF_FLAGS
-    assert kvabench.parse_sf_buf_flags("NOWAIT|CPUPRIVATE") == flags["NOWAIT"] | flags["CPUPRIVATE"]
-    assert kvabench.parse_sf_buf_flags(["catch", "SFB_NOWAIT"]) == flags["CATCH"] | flags["NOWAIT"]
-    assert kvabench.parse_sf_buf_flags(0) == 0
-    with pytest.raises(ValueError, match="valid flags"):
-        kvabench.parse_sf_buf_flags("NOWAIT|SOMETIMES")
-    with pytest.raises(TypeError):
-        kvabench.parse_sf_buf_flags(1.0)
+def test_flags_are_an_int_flag_with_the_cores_values():
+    from kvabench import _core
+    from kvabench.flags import sf_buf_flags
+
+    F = kvabench.SfBufFlags
+    assert {f.name: f.value for f in F} | {"DEFAULT": 0} == _core.SF_BUF_FLAGS
+    assert sf_buf_flags("NOWAIT|CPUPRIVATE") == F.NOWAIT | F.CPUPRIVATE
+    assert sf_buf_flags(["catch", "SFB_NOWAIT"]) == F.CATCH | F.NOWAIT
+    assert sf_buf_flags(0) == F.DEFAULT and sf_buf_flags(F.CATCH) is F.CATCH
+    with pytest.raises(kvabench.ArgumentError, match="flags: unknown sf_buf flag 'SOMETIMES'; valid flags"):
+        sf_buf_flags("NOWAIT|SOMETIMES")
+    with pytest.raises(kvabench.ArgumentTypeError, match="flags"):
+        sf_buf_flags(1.0)
 
 
 def test_misuse_raises_kva_error():
     m = kvabench.Machine("ref", nsfbufs=2)
     td = m.thread("td0", cpu=0)
     with pytest.raises(kvabench.KvaError, match="not wired"):
-        m.sf_buf_alloc(td, m.page_alloc())
-    sf = m.sf_buf_alloc(td, m.page_alloc(wired=True))
-    m.sf_buf_free(td, sf)
+        m.sf_buf_alloc(td, m.page_alloc(wired=False))
+    sf = m.sf_buf_alloc(td, m.page_alloc())
+    m.sf_buf_free(sf)
+    with pytest.raises(kvabench.StateError, match="holds no reference"):
+        m.sf_buf_free(sf)
     with pytest.raises(kvabench.KvaError, match="not referenced"):
-        m.sf_buf_free(td, sf)
+        m._raw.sf_buf_free(td._raw, sf._raw)  # what the handle check stands in front of
     with pytest.raises(kvabench.KvaError, match="already exists"):
         m.thread("td0", cpu=1)
     with pytest.raises(ValueError, match="cpu 5"):

@@ -115,28 +115,7 @@ def test_failures_exit_1_and_are_described(kvabench_bin, tmp_path):
     assert ET.parse(junit).getroot().find(".//failure") is not None
 
 
-def test_parallel_matches_serial(kvabench_bin, tmp_path):
-    def outcome(data):
-        return [(r["testcase"], r["arch"], r["seed"], r["status"], r["counters"],
-                 [(f["step"], f["oracle"], f["message"]) for f in r["failures"]]) for r in data["results"]]
-
-    serial, d1 = kvabench_cli.run_json(tmp_path, kvabench_cli.LIBRARY, "-j", "1", "--inject", "drop-ipi", name="1.json")
-    parallel, d2 = kvabench_cli.run_json(tmp_path, kvabench_cli.LIBRARY, "-j", "2", "--inject", "drop-ipi", name="2.json")
-    assert serial.returncode == parallel.returncode == 1
-    assert outcome(d1) == outcome(d2)
-    assert [(s["arch"], s["passed"], s["failed"]) for s in d1["summary"]] == \
-           [(s["arch"], s["passed"], s["failed"]) for s in d2["summary"]]
-
-
-def test_seeds_are_reproducible_and_matter(kvabench_bin, tmp_path):
-    race = SF / "race_four_cpus_pool_of_two.yaml"
-    _, a = kvabench_cli.run_json(tmp_path, race, "--arch", "i386", "--seed", "5", name="a.json")
-    _, b = kvabench_cli.run_json(tmp_path, race, "--arch", "i386", "--seed", "5", name="b.json")
-    _, c = kvabench_cli.run_json(tmp_path, race, "--arch", "i386", "--seed", "500", name="c.json")
-    counters = lambda d: [r["counters"] for r in d["results"]]
-    assert [r["seed"] for r in a["results"]] == list(range(5, 13))  # seeds: 8
-    assert counters(a) == counters(b)
-    assert counters(a) != counters(c)
+# -j and --seed outcomes are checked through the API (test_api_run.py): same runner code.
 
 
 def test_no_progress_output_when_not_a_tty(kvabench_bin):

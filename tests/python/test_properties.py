@@ -74,7 +74,8 @@ class World:
 def _apply(world, fn):
     try:
         result = fn(world)
-        world.m.run()  # threads the op woke finish their calls now
+        if any(t.state == "runnable" for t in world.m.threads()):
+            world.m.run()  # threads the op woke finish their calls now (run() with none: a deadlock)
         outcome, error = result, None
     except kvabench.PageFault:
         outcome, error = "page fault", None
@@ -203,7 +204,7 @@ class Differential(RuleBasedStateMachine):
 
         def free(w):
             w.sfs[sf]["state"] = "freed"
-            w.m.sf_buf_free(w.threads[td], w.sfs[sf]["sf"])
+            w.m.sf_buf_free(w.sfs[sf]["sf"], w.threads[td])
 
         self.do(f"sf_buf_free sf#{sf} by td{td}", free)
 

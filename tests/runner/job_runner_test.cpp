@@ -99,6 +99,22 @@ TEST(TestcaseParser, ReportsUndefinedReferenceWithPosition) {
   }
 }
 
+TEST(TestcaseParser, TextParsesLikeItsFileAndNamesTheGivenPathInErrors) {
+  Testcase from_text = parse_testcase_text("shipped/recycle.yaml", kRecycle);
+  EXPECT_EQ(from_text.file, "shipped/recycle.yaml");
+  Testcase from_file = parse_testcase_file(write_temp("recycle", kRecycle));
+  const JobResult text_result = run_on(from_text, "ref"), file_result = run_on(from_file, "ref");
+  EXPECT_TRUE(text_result.passed);
+  EXPECT_EQ(text_result.file, "shipped/recycle.yaml");
+  EXPECT_EQ(text_result.counters, file_result.counters);
+  try {
+    parse_testcase_text("x.yaml", "format: 1\nname: u\ndescription: d\nsteps:\n  - sf_buf_free: s1\n");
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), "x.yaml:5:18: undefined sf_buf 's1' (not defined by an earlier step)");
+  }
+}
+
 TEST(TestcaseParser, RaceListsUseTheirThread) {
   std::string path = write_temp("race", R"(format: 1
 name: r

@@ -1,5 +1,7 @@
 // The software walk (pte / extract / describe_walk) agrees with the emulated hardware walk:
 // what the guest reads, and the A/D bits that the guest's walk sets in the real tables.
+#include <algorithm>
+
 #include "tests/x86/x86_test_util.h"
 
 namespace kva::test {
@@ -114,6 +116,67 @@ TEST(I386, HasNoDirectMapAndRejectsKenterOutsideKva) {
     EXPECT_FALSE(pmap->has_direct_map());
     EXPECT_THROW(pmap->phys_to_dmap(pmap->phys().base()), KvaError);
     EXPECT_THROW(pmap->kenter(pmap->kva_space().end, pmap->phys().base()), KvaError);
+  }
+}
+
+// The VA format front ends check addresses against: the KVA fits, and one bit beyond a 32-bit
+// format does not (a 32-bit arch would otherwise translate va mod 2^32).
+TEST_P(WalkTest, VaFormatHoldsTheKernelVaAndNothingWider) {
+  auto pmap = make_x86(GetParam(), 1);
+  const VaFormat f = pmap->va_format();
+  EXPECT_TRUE(f.fits(pmap->kva_space().start));
+  EXPECT_TRUE(f.fits(pmap->kva_space().end - 1));
+  EXPECT_LE(f.bits, f.width);
+  if (f.width < 64) {
+    EXPECT_EQ(f.bits, f.width);
+    EXPECT_FALSE(f.fits(pmap->kva_space().start + (vaddr_t{1} << f.width)));
+  } else {
+    EXPECT_FALSE(f.fits(vaddr_t{1} << (f.bits - 1))) << "non-canonical";
+  }
+}
+
+// mapped_leaves finds what kenter mapped, in VA order, skipping the unmapped space between,
+// and names the page-table pages it read; walk() places every entry in its table.
+TEST_P(WalkTest, MappedLeavesListsTheTablesLeaves) {
+  auto pmap = make_x86(GetParam(), 1);
+  PhysicalMemory& phys = pmap->phys();
+  const vaddr_t base = pmap->kva_space().start;
+  vm_page* a = pattern_page(phys, 1);
+  vm_page* b = pattern_page(phys, 2);
+  pmap->kenter(base + 5 * PAGE_SIZE, b->phys_addr);
+  pmap->kenter(base + PAGE_SIZE, a->phys_addr);
+  std::vector<MappedLeaf> out;
+  std::vector<paddr_t> tables;
+  pmap->mapped_leaves(base, pmap->kva_space().end - 1, out, &tables);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].va, base + PAGE_SIZE);
+  EXPECT_EQ(out[0].entry.next, a->phys_addr);
+  EXPECT_EQ(out[1].va, base + 5 * PAGE_SIZE);
+  EXPECT_EQ(out[1].entry.next, b->phys_addr);
+  EXPECT_TRUE(out[1].writable && out[1].entry.leaf);
+  for (const WalkLevel& l : pmap->walk(base + 5 * PAGE_SIZE)) {
+    EXPECT_GE(l.index, 0);
+    EXPECT_GT(l.slot, l.table - 1);
+    EXPECT_NE(std::find(tables.begin(), tables.end(), trunc_page(l.table)), tables.end()) << l.name;
+  }
+  // The whole address space, as the format allows it: every leaf once, in VA order.
+  const VaFormat f = pmap->va_format();
+  std::vector<MappedLeaf> all;
+  if (f.bits == f.width) {
+    pmap->mapped_leaves(0, f.width == 64 ? ~vaddr_t{0} : (vaddr_t{1} << f.width) - 1, all);
+  } else {
+    pmap->mapped_leaves(0, (vaddr_t{1} << (f.bits - 1)) - 1, all);
+    pmap->mapped_leaves(~vaddr_t{0} << (f.bits - 1), ~vaddr_t{0}, all);
+  }
+  for (std::size_t i = 1; i < all.size(); ++i) EXPECT_LT(all[i - 1].va, all[i].va);
+  EXPECT_EQ(std::count_if(all.begin(), all.end(), [&](const MappedLeaf& l) {
+              return l.va >= base && l.va < pmap->kva_space().end;
+            }), 2);
+  if (pmap->has_direct_map()) {
+    const vaddr_t dmap = pmap->phys_to_dmap(phys.base());
+    EXPECT_TRUE(std::any_of(all.begin(), all.end(), [&](const MappedLeaf& l) {
+      return l.va <= dmap && dmap - l.va < l.entry.reach && l.entry.reach > PAGE_SIZE;
+    })) << "the direct map is made of large pages";
   }
 }
 
