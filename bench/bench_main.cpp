@@ -4,6 +4,7 @@
 //   1. remap cycle (bench/remap_cycle.h): cycles/s, µs, emu calls and guest instructions per cycle;
 //   2. the floor: the same cycle recorded and replayed on bare Unicorn engines (emu/replay.h),
 //      and kvabench ÷ floor;
+//      then each pmap operation alone (loads, stores, invalidation, shootdowns) beside its floor;
 //   3. shootdown scaling on a 64-vCPU machine: host µs, IPIs / broadcasts per shootdown;
 //   4. memory: peak RSS per vCPU for 1, 4, 16, 64 vCPUs; RSS after 1k and 1M remap cycles;
 //   5. sendfile of 256 MiB through sf_bufs, every page read by the guest: pages/s;
@@ -20,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -67,6 +69,7 @@ struct MemoryResult {
 struct ArchResult {
   std::string arch, mode;
   std::vector<CycleRow> cycles;
+  std::vector<CycleRow> ops;  // each pmap operation alone
   std::vector<ShootdownRow> shootdowns;
   MemoryResult memory;
   WorkloadRow sendfile, buf_mix;
@@ -76,51 +79,111 @@ double per(std::uint64_t a, std::uint64_t b, std::size_t n) {
   return static_cast<double>(a - b) / static_cast<double>(n);
 }
 
-// Benchmarks 1 and 2. The floor: one full turn of the cycle (every page once) is recorded and
-// replayed on bare engines over a private copy of guest memory. kvabench and the floor are timed
-// in alternating rounds, so both see the same conditions on a shared machine.
-CycleRow measure_cycle(const ArchInfo& arch, bool cpuprivate, std::size_t cycles) {
-  RemapCycle c(arch, cpuprivate);
-  for (std::size_t i = 0; i < 3 * c.pages(); ++i) c.run();  // every slot remapped, TLBs warm
-  CycleRow row;
-  row.workload = c.description();
-  auto* em = dynamic_cast<EmulatedPmap*>(&c.pmap());
+// kvabench and its floor, timed side by side. The floor: `turns` calls of fn are recorded and
+// replayed on bare engines over a private copy of guest memory (same PTE writes, invalidations,
+// loads, in the same calls). The two are timed in alternating rounds, so both see the same
+// conditions on a shared machine. Not emulated: no floor.
+struct FloorTiming {
+  Timing best{1e300, 1e300};
+  std::optional<double> floor_us, floor_calls;  // per call of fn
+  PmapStats before, after;                      // around the timed rounds
+  std::size_t calls = 0;                        // timed calls of fn
+};
+
+FloorTiming time_with_floor(Pmap& p, std::size_t turns, std::size_t iterations, const std::function<void()>& fn) {
+  FloorTiming out;
+  auto* em = dynamic_cast<EmulatedPmap*>(&p);
   EmuRecording rec;
   std::unique_ptr<BareEngines> bare;
   BareEngines::Program prog;
   if (em) {
     em->machine().start_recording(rec);
-    for (std::size_t i = 0; i < c.pages(); ++i) c.run();
+    for (std::size_t i = 0; i < turns; ++i) fn();
     em->machine().stop_recording();
     bare = std::make_unique<BareEngines>(em->machine(), /*private_copy=*/true);
     prog = bare->compile(rec);
     for (int i = 0; i < 3; ++i) bare->replay(prog);  // translate, fill the TLBs
   }
-  const std::size_t per_round = std::max<std::size_t>(c.pages(), cycles / kRounds);
-  const std::size_t replays = std::max<std::size_t>(1, per_round / c.pages());
-  Timing best{1e300, 1e300}, floor{1e300, 1e300};
-  const PmapStats s0 = c.pmap().stats();
+  const std::size_t per_round = std::max<std::size_t>(turns, iterations / kRounds);
+  const std::size_t replays = std::max<std::size_t>(1, per_round / turns);
+  Timing floor{1e300, 1e300};
+  out.before = p.stats();
   for (int r = 0; r < kRounds; ++r) {
-    Timing t = time_loop(per_round, [&] { c.run(); });
-    if (t.cpu_us < best.cpu_us) best = t;
+    Timing t = time_loop(per_round, fn);
+    if (t.cpu_us < out.best.cpu_us) out.best = t;
     if (!bare) continue;
     Timing f = time_loop(replays, [&] { bare->replay(prog); });
     if (f.cpu_us < floor.cpu_us) floor = f;
   }
-  const PmapStats s1 = c.pmap().stats();
-  const std::size_t n = per_round * kRounds;
-  row.cpu_us = best.cpu_us;
-  row.wall_us = best.wall_us;
-  row.cycles_per_s = 1e6 / best.cpu_us;
+  out.after = p.stats();
+  out.calls = per_round * kRounds;
+  if (bare) {
+    out.floor_us = floor.cpu_us / static_cast<double>(turns);
+    out.floor_calls = static_cast<double>(rec.runs()) / static_cast<double>(turns);
+  }
+  return out;
+}
+
+// Benchmarks 1 and 2: the remap cycle; one full turn (every page once) is the floor's recording.
+CycleRow measure_cycle(const ArchInfo& arch, bool cpuprivate, std::size_t cycles) {
+  RemapCycle c(arch, cpuprivate);
+  for (std::size_t i = 0; i < 3 * c.pages(); ++i) c.run();  // every slot remapped, TLBs warm
+  FloorTiming ft = time_with_floor(c.pmap(), c.pages(), cycles, [&] { c.run(); });
+  CycleRow row;
+  row.workload = c.description();
+  const PmapStats &s0 = ft.before, &s1 = ft.after;
+  const std::size_t n = ft.calls;
+  row.cpu_us = ft.best.cpu_us;
+  row.wall_us = ft.best.wall_us;
+  row.cycles_per_s = 1e6 / ft.best.cpu_us;
   row.emu_calls = per(s1.emu_calls, s0.emu_calls, n);
   row.guest_insns = per(s1.guest_instructions, s0.guest_instructions, n);
   row.ipis = per(s1.ipis, s0.ipis, n);
   row.broadcasts = per(s1.broadcasts, s0.broadcasts, n);
-  if (bare) {
-    row.floor_us = floor.cpu_us / static_cast<double>(c.pages());
-    row.floor_calls = static_cast<double>(rec.runs()) / static_cast<double>(c.pages());
-  }
+  row.floor_us = ft.floor_us;
+  row.floor_calls = ft.floor_calls;
   return row;
+}
+
+// Each pmap operation alone beside the floor, on a 4-vCPU machine where every CPU has used the
+// mapping: loads and stores of 8 B and 4 KiB, a local invalidation, shootdowns to 1 and 3 CPUs.
+std::vector<CycleRow> measure_ops(const ArchInfo& arch, std::size_t iterations) {
+  std::unique_ptr<Pmap> p = arch.create(MachineConfig{4, 16u << 20});
+  vm_page* m = p->phys().vm_page_alloc();
+  p->phys().vm_page_wire(m);
+  const vaddr_t va = p->kva_space().start;
+  p->kenter(va, m->phys_addr);
+  for (cpuid_t c = 0; c < 4; ++c) (void)p->load(c, va, 8);
+  const std::vector<std::uint8_t> small(8, 0x5a), page(PAGE_SIZE, 0xa5);
+  CpuSet one = CpuSet::only(1), three = CpuSet::first_n(4);
+  three.clr(0);
+  const std::vector<std::pair<std::string, std::function<void()>>> ops = {
+      {"load 8 B, cpu 1", [&] { (void)p->load(1, va, 8); }},
+      {"load 4 KiB, cpu 1", [&] { (void)p->load(1, va, PAGE_SIZE); }},
+      {"store 8 B, cpu 1", [&] { p->store(1, va, small); }},
+      {"store 4 KiB, cpu 1", [&] { p->store(1, va, page); }},
+      {"invalidate 1 page, cpu 0", [&] { p->invalidate_local(0, va, 1); }},
+      {"shootdown 1 page to 1 cpu", [&] { p->shootdown(0, one, va, 1); }},
+      {"shootdown 1 page to 3 cpus", [&] { p->shootdown(0, three, va, 1); }},
+  };
+  std::vector<CycleRow> rows;
+  for (const auto& [name, fn] : ops) {
+    for (int i = 0; i < 20; ++i) fn();
+    FloorTiming ft = time_with_floor(*p, 1, iterations, fn);
+    CycleRow row;
+    row.workload = name;
+    row.cpu_us = ft.best.cpu_us;
+    row.wall_us = ft.best.wall_us;
+    row.cycles_per_s = 1e6 / ft.best.cpu_us;
+    row.emu_calls = per(ft.after.emu_calls, ft.before.emu_calls, ft.calls);
+    row.guest_insns = per(ft.after.guest_instructions, ft.before.guest_instructions, ft.calls);
+    row.ipis = per(ft.after.ipis, ft.before.ipis, ft.calls);
+    row.broadcasts = per(ft.after.broadcasts, ft.before.broadcasts, ft.calls);
+    row.floor_us = ft.floor_us;
+    row.floor_calls = ft.floor_calls;
+    rows.push_back(row);
+  }
+  return rows;
 }
 
 std::vector<ShootdownRow> measure_shootdowns(const ArchInfo& arch, std::size_t reps) {
@@ -271,11 +334,16 @@ void print_arch(const ArchResult& r) {
   std::cout << "\n== " << r.arch << " (" << r.mode << ") ==\n";
   std::printf("%-34s %10s %9s %9s %11s %8s %9s %6s\n", "remap cycle, 4 vCPUs", "cycles/s", "us/cycle",
               "emu-calls", "guest-insns", "ipi+bc", "floor-us", "ratio");
-  for (const auto& c : r.cycles)
+  auto row = [](const CycleRow& c) {
     std::printf("%-34s %10.0f %9.2f %9.2f %11.1f %8.2f %9s %6s\n", c.workload.c_str(), c.cycles_per_s, c.cpu_us,
                 c.emu_calls, c.guest_insns, c.ipis + c.broadcasts,
                 c.floor_us ? fmt(*c.floor_us, 2).c_str() : "-",
                 c.floor_us ? fmt(c.cpu_us / *c.floor_us, 2).c_str() : "-");
+  };
+  for (const auto& c : r.cycles) row(c);
+  std::printf("%-34s %10s %9s %9s %11s %8s %9s %6s\n", "one operation, 4 vCPUs", "ops/s", "us/op", "emu-calls",
+              "guest-insns", "ipi+bc", "floor-us", "ratio");
+  for (const auto& c : r.ops) row(c);
   std::printf("%-34s", "shootdown targets (64 vCPUs)");
   for (const auto& s : r.shootdowns) std::printf(" %7d", s.targets);
   std::printf("\n%-34s", "  us per shootdown");
@@ -307,15 +375,20 @@ void write_json(const Options& o, const std::vector<ArchResult>& all, double lib
   for (std::size_t i = 0; i < all.size(); ++i) {
     const ArchResult& r = all[i];
     j << (i ? "," : "") << "\n    {\"arch\": \"" << r.arch << "\", \"mode\": \"" << r.mode << "\", \"cycles\": [";
-    for (std::size_t k = 0; k < r.cycles.size(); ++k) {
-      const CycleRow& c = r.cycles[k];
-      j << (k ? ", " : "") << "{\"workload\": \"" << c.workload << "\", \"cycles_per_s\": " << c.cycles_per_s
-        << ", \"cpu_us\": " << c.cpu_us << ", \"wall_us\": " << c.wall_us << ", \"emu_calls\": " << c.emu_calls
-        << ", \"guest_instructions\": " << c.guest_insns << ", \"ipis\": " << c.ipis
-        << ", \"broadcasts\": " << c.broadcasts;
-      if (c.floor_us) j << ", \"floor_us\": " << *c.floor_us << ", \"floor_calls\": " << *c.floor_calls;
-      j << "}";
-    }
+    auto rows = [&](const std::vector<CycleRow>& list) {
+      for (std::size_t k = 0; k < list.size(); ++k) {
+        const CycleRow& c = list[k];
+        j << (k ? ", " : "") << "{\"workload\": \"" << c.workload << "\", \"per_s\": " << c.cycles_per_s
+          << ", \"cpu_us\": " << c.cpu_us << ", \"wall_us\": " << c.wall_us << ", \"emu_calls\": " << c.emu_calls
+          << ", \"guest_instructions\": " << c.guest_insns << ", \"ipis\": " << c.ipis
+          << ", \"broadcasts\": " << c.broadcasts;
+        if (c.floor_us) j << ", \"floor_us\": " << *c.floor_us << ", \"floor_calls\": " << *c.floor_calls;
+        j << "}";
+      }
+    };
+    rows(r.cycles);
+    j << "],\n     \"ops\": [";
+    rows(r.ops);
     j << "],\n     \"shootdowns\": [";
     for (std::size_t k = 0; k < r.shootdowns.size(); ++k) {
       const ShootdownRow& s = r.shootdowns[k];
@@ -386,6 +459,7 @@ int bench_main(const Options& o) {
     r.cycles.push_back(measure_cycle(arch, false, cycles));
     r.mode = arch.create(MachineConfig{1, 1u << 20})->has_direct_map() ? "dmap" : "pool";
     if (r.mode == "pool") r.cycles.push_back(measure_cycle(arch, true, cycles));
+    r.ops = measure_ops(arch, o.quick ? 2000 : 20000);
     r.shootdowns = measure_shootdowns(arch, shootdowns);
     r.memory = measure_memory(arch, o.quick);
     r.sendfile = measure_sendfile(arch, o.quick ? 32 : 256);
