@@ -9,6 +9,7 @@
 
 #include "archs/registry.h"
 #include "core/pmap.h"
+#include "tests/test_pages.h"
 
 namespace kva::test {
 
@@ -22,22 +23,6 @@ inline std::unique_ptr<Pmap> make_x86(const std::string& arch, int ncpus = 2,
   const ArchInfo* info = find_arch(arch);
   if (!info) throw KvaError("unknown arch " + arch);
   return info->create(MachineConfig{ncpus, mem, trace});
-}
-
-// A wired page whose bytes are pattern, pattern+1, ... (distinct per page and offset).
-inline vm_page* pattern_page(PhysicalMemory& phys, std::uint8_t pattern) {
-  vm_page* m = phys.vm_page_alloc();
-  std::vector<std::uint8_t> bytes(PAGE_SIZE);
-  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(pattern + i * 7);
-  phys.write(m->phys_addr, bytes.data(), bytes.size());
-  phys.vm_page_wire(m);
-  return m;
-}
-
-inline std::vector<std::uint8_t> phys_bytes(PhysicalMemory& phys, paddr_t pa, std::size_t n) {
-  std::vector<std::uint8_t> v(n);
-  phys.read(pa, v.data(), n);
-  return v;
 }
 
 inline std::string arch_test_name(const testing::TestParamInfo<std::string>& info) {
