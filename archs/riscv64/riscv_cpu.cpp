@@ -33,6 +33,27 @@ std::optional<vaddr_t> data_fault_address(uc_engine* uc, std::uint64_t pc) {
   return base + static_cast<std::uint64_t>(op->offset);
 }
 
+// Rules 1-3 of emu/guest_isa.h, from the raw encoding (Capstone's detail files `j` under
+// "call" and gives branch offsets, not targets).
+InsnRole classify(const cs_insn& i) {
+  InsnRole r;
+  if (i.size != 4) return r;
+  const std::uint32_t insn = static_cast<std::uint32_t>(i.bytes[0]) | static_cast<std::uint32_t>(i.bytes[1]) << 8 |
+                             static_cast<std::uint32_t>(i.bytes[2]) << 16 | static_cast<std::uint32_t>(i.bytes[3]) << 24;
+  if (insn == kInsnWfi) {
+    r.kind = InsnRole::Halt;
+  } else if (auto n = charge_of(insn, kBudgetReg)) {
+    r.kind = InsnRole::Charge;
+    r.charge = *n;
+  } else if (auto ct = control_transfer(insn)) {
+    r.kind = InsnRole::Branch;
+    r.conditional = ct->kind == ControlTransfer::Conditional;
+    r.call_or_return = ct->kind == ControlTransfer::Call;
+    if (ct->kind != ControlTransfer::Indirect) r.target = i.address + static_cast<std::uint64_t>(ct->offset);
+  }
+  return r;
+}
+
 }  // namespace
 
 GuestIsa guest_isa(std::uint64_t satp, std::uint64_t boot_entry, std::uint64_t boot_landing) {
@@ -46,15 +67,20 @@ GuestIsa guest_isa(std::uint64_t satp, std::uint64_t boot_entry, std::uint64_t b
   isa.sp_reg = UC_RISCV_REG_SP;
   // a0..a7: a6/a7 carry the SBI function and extension IDs of an ecall.
   isa.arg_regs = {UC_RISCV_REG_A0, UC_RISCV_REG_A1, UC_RISCV_REG_A2, UC_RISCV_REG_A3,
-                  UC_RISCV_REG_A4, UC_RISCV_REG_A5, UC_RISCV_REG_A6, UC_RISCV_REG_A7};
+                  UC_RISCV_REG_A4, UC_RISCV_REG_A5, UC_RISCV_REG_A6};
+  isa.budget_reg = UC_RISCV_REG_X0 + static_cast<int>(kBudgetReg);
+  isa.word_bytes = 8;
+  isa.halt_bytes = 4;  // wfi
   isa.boot_cpu = [satp, boot_entry, boot_landing](uc_engine* uc, cpuid_t) {
     write_reg(uc, UC_RISCV_REG_SATP, satp, "satp");
     std::uint64_t mstatus = read_reg(uc, UC_RISCV_REG_MSTATUS);
     write_reg(uc, UC_RISCV_REG_MSTATUS, (mstatus & ~kMstatusMppMask) | kMstatusMppSupervisor, "mstatus");
     write_reg(uc, UC_RISCV_REG_MEPC, boot_landing, "mepc");
+    // The wfi at the landing halts the run; with the exit list off, `until` stops it first.
     uc_err err = uc_emu_start(uc, boot_entry, boot_landing, 0, 0);
     if (err != UC_ERR_OK) throw KvaError(std::string("riscv64 boot: mret failed: ") + uc_strerror(err));
-    if (read_reg(uc, UC_RISCV_REG_PRIV) != kPrivSupervisor || read_reg(uc, UC_RISCV_REG_PC) != boot_landing)
+    const std::uint64_t pc = read_reg(uc, UC_RISCV_REG_PC);
+    if (read_reg(uc, UC_RISCV_REG_PRIV) != kPrivSupervisor || (pc != boot_landing && pc != boot_landing + 4))
       throw KvaError("riscv64 boot: the hart did not reach S-mode at the landing address");
     if (read_reg(uc, UC_RISCV_REG_SATP) != satp)
       throw KvaError("riscv64 boot: satp readback differs (paging mode not supported?)");
@@ -75,21 +101,18 @@ GuestIsa guest_isa(std::uint64_t satp, std::uint64_t boot_entry, std::uint64_t b
     }
     return t;
   };
+  isa.classify = classify;
+  isa.is_firmware_call = [](const Trap& t) { return t.intno == kTrapEcall; };
   return isa;
 }
 
-std::unique_ptr<Machine> boot_machine(std::uint64_t satp, const MachineConfig& cfg, PhysicalMemory& ram,
-                                      paddr_t firmware_base) {
+GuestIsa stub_guest_isa(std::uint64_t satp, paddr_t firmware_base) {
   const StubImage& image = stubs::riscv64_stubs;
-  FirmwareLayout fw{firmware_base};
-  std::string landing = std::string(kStubBoot) + "_done";
-  auto entry = image.offset_of(kStubBoot);
-  auto done = image.offset_of(landing);
-  if (!entry || !done) throw KvaError("riscv64: stub image lacks kva_boot");
-  auto m = std::make_unique<Machine>(guest_isa(satp, fw.code() + *entry, fw.code() + *done), image, cfg, ram,
-                                     firmware_base);
-  m->boot();
-  return m;
+  const FirmwareLayout fw{firmware_base};
+  auto entry = image.offset_of(kStubMret);
+  auto landing = image.offset_of(kStubSmodeEntry);
+  if (!entry || !landing) throw KvaError("riscv64: the stub image lacks kva_mret / kva_smode_entry");
+  return guest_isa(satp, fw.code() + *entry, fw.code() + *landing);
 }
 
 }  // namespace kva::riscv

@@ -28,16 +28,16 @@ inline constexpr std::uint64_t kMstatusMppMask = 3u << 11;
 inline constexpr std::uint64_t kMstatusMppSupervisor = 1u << 11;
 inline constexpr std::uint64_t kPrivSupervisor = 1;
 
+// The register the stubs keep the instruction budget in (emu/guest_isa.h, rule 3): t6 = x31.
+inline constexpr unsigned kBudgetReg = 31;
+
 // A GuestIsa whose boot_cpu writes satp and mstatus.MPP = S from the host (the hart is in
 // M-mode, where satp does not translate), then runs the `mret` at boot_entry with mepc =
-// boot_landing, so the hart continues in S-mode with paging on. boot_entry and boot_landing
-// must be identity mapped; the landing address is where the boot run stops.
+// boot_landing, so the hart continues in S-mode with paging on and halts at boot_landing.
+// Both must be identity mapped. An ecall is a firmware call (GuestIsa::is_firmware_call).
 GuestIsa guest_isa(std::uint64_t satp, std::uint64_t boot_entry, std::uint64_t boot_landing);
 
-// One engine per hart over `ram` and the firmware region at `firmware_base`, running the
-// riscv64 stubs, every hart booted into S-mode with `satp`. The tables satp points to must
-// identity map the firmware region.
-std::unique_ptr<Machine> boot_machine(std::uint64_t satp, const MachineConfig& cfg, PhysicalMemory& ram,
-                                      paddr_t firmware_base);
+// guest_isa() for the riscv64 stub image loaded in the firmware region at `firmware_base`.
+GuestIsa stub_guest_isa(std::uint64_t satp, paddr_t firmware_base);
 
 }  // namespace kva::riscv

@@ -45,10 +45,12 @@ struct KernelMap {
 template <class Format>
 KernelMap build_kernel_map(PageTables<Format>& tables, const PhysicalMemory& ram, const FirmwareLayout& fw) {
   using Tables = PageTables<Format>;
-  // Firmware: stub code, mailboxes, scratch and stacks, identity mapped and global (the same in
-  // every address space), executable; page 0 of the region stays unmapped so null still faults.
+  // Firmware, identity mapped and global (the same in every address space): the code pages
+  // read + execute, the data pages (mailboxes, scratch, stacks) read + write and never
+  // executable (emu/firmware.h says why). Page 0 of the region stays unmapped so null faults.
   for (paddr_t pa = fw.base + PAGE_SIZE; pa < fw.end(); pa += PAGE_SIZE) {
-    Pte e = Pte::leaf(pa, Rights{true, true, true});
+    const bool data = fw.is_data(pa);
+    Pte e = Pte::leaf(pa, Rights{true, data, !data});
     e.set_accessed(true);
     e.set_dirty(true);
     e.set_global(true);

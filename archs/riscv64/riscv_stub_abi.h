@@ -1,17 +1,24 @@
-// The contract between the riscv64 guest stubs (riscv64_stubs.S) and the host: routine names,
-// argument order, and the SBI calls the host answers as firmware.
+// What the riscv64 guest stubs (riscv64_stubs.S) add to the contract every arch follows
+// (emu/stub_abi.h for the standard routines and mailboxes, emu/guest_isa.h for how stubs are
+// written): boot labels, riscv routines, and the SBI calls the host answers as firmware.
+//
+// Registers: arguments in a0..a6 (a7 is set by the stub that makes an SBI call); t6 is the
+// instruction budget, charged with `addi t6, t6, -N` and checked with `bltz t6`; `wfi` ends
+// each routine. Stubs may use t0..t3 as scratch.
 #pragma once
 #include <cstdint>
 
 namespace kva::riscv {
 
-// Routine names (each ends at "<name>_done").
-inline constexpr const char* kStubBoot = "kva_boot";                    // mret into S-mode
-inline constexpr const char* kStubCopy = "kva_copy";                    // (dst, src, nbytes)
-inline constexpr const char* kStubSfenceVma = "kva_sfence_vma";         // ()
-inline constexpr const char* kStubSfenceVmaPages = "kva_sfence_vma_pages";  // (va, npages)
-inline constexpr const char* kStubSfenceVmaAsid = "kva_sfence_vma_asid";    // (va, asid)
-inline constexpr const char* kStubEcall = "kva_ecall";                  // (a0..a5, fid, eid)
+// Boot labels (not routines): the mret the host enters in M-mode, and the S-mode halt it
+// returns to.
+inline constexpr const char* kStubMret = "kva_mret";
+inline constexpr const char* kStubSmodeEntry = "kva_smode_entry";
+// Routines beside the standard ones of emu/stub_abi.h (each ends at "<name>_done").
+// kva_invalidate_range(hart_mask, hart_mask_base, start, size): FreeBSD's pmap_invalidate_range.
+inline constexpr const char* kStubInvalidateRange = "kva_invalidate_range";
+inline constexpr const char* kStubSfenceVmaAsid = "kva_sfence_vma_asid";  // (va, asid)
+inline constexpr const char* kStubEcall = "kva_ecall";  // (a0..a3, fid, eid)
 
 // SBI (RISC-V Supervisor Binary Interface spec): a7 = extension ID, a6 = function ID,
 // a0.. = arguments; returns a0 = error, a1 = value.

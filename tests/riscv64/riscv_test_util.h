@@ -10,8 +10,11 @@
 #include <vector>
 
 #include "archs/riscv64/riscv_cpu.h"
+#include "archs/riscv64/riscv_insn.h"
 #include "archs/riscv64/riscv_kernel_map.h"
 #include "archs/riscv64/riscv_stub_abi.h"
+#include "emu/stub_abi.h"
+#include "stubs/riscv64_stubs.h"
 #include "tests/test_pages.h"
 
 namespace kva::test {
@@ -27,18 +30,21 @@ struct RiscvRig {
     std::vector<std::uint8_t> bytes;
   };
 
-  explicit RiscvRig(int ncpus = 2, std::size_t mem = 8u << 20)
+  explicit RiscvRig(int ncpus = 2, std::size_t mem = 8u << 20, ExecMode mode = ExecMode::Fast)
       : ram(riscv::kRamBase, mem), tables(ram), fw{riscv::kFirmwareBase},
         km(riscv::build_kernel_map(tables, ram, fw)),
-        machine(riscv::boot_machine(tables.satp(), MachineConfig{ncpus, mem, nullptr}, ram, fw.base)),
-        copy(machine->routine(riscv::kStubCopy)),
-        sfence_all(machine->routine(riscv::kStubSfenceVma)),
-        sfence_pages(machine->routine(riscv::kStubSfenceVmaPages)),
+        machine(std::make_unique<Machine>(riscv::stub_guest_isa(tables.satp(), fw.base), stubs::riscv64_stubs,
+                                          MachineConfig{ncpus, mem, nullptr, mode}, ram, fw.base)),
+        copy(machine->routine(stub_abi::kCopy)),
+        sfence_all(machine->routine(stub_abi::kInvalidateAll)),
+        sfence_pages(machine->routine(stub_abi::kInvalidateRange)),
         sfence_asid(machine->routine(riscv::kStubSfenceVmaAsid)),
-        ecall(machine->routine(riscv::kStubEcall)) {}
+        ecall(machine->routine(riscv::kStubEcall)) {
+    machine->boot();
+  }
 
   Load load(cpuid_t cpu, vaddr_t va, std::size_t n) {
-    const paddr_t scratch = fw.scratch(cpu);  // identity mapped
+    const paddr_t scratch = fw.scratch_for(cpu, va);  // identity mapped
     const std::uint64_t args[] = {scratch, va, n};
     Load r;
     r.trap = machine->run(cpu, copy, args).trap;
@@ -46,7 +52,7 @@ struct RiscvRig {
     return r;
   }
   std::optional<Trap> store(cpuid_t cpu, vaddr_t va, const std::vector<std::uint8_t>& data) {
-    const paddr_t scratch = fw.scratch(cpu);
+    const paddr_t scratch = fw.scratch_for(cpu, va);
     std::memcpy(machine->firmware_ptr(scratch, data.size()), data.data(), data.size());
     const std::uint64_t args[] = {va, scratch, data.size()};
     return machine->run(cpu, copy, args).trap;
@@ -54,6 +60,14 @@ struct RiscvRig {
   void run_ok(cpuid_t cpu, const StubRoutine& r, std::initializer_list<std::uint64_t> args = {}) {
     RunResult res = machine->run(cpu, r, std::span<const std::uint64_t>(args.begin(), args.size()));
     ASSERT_FALSE(res.trap) << r.name << " trapped " << res.trap->intno;
+  }
+
+  // Whether the stub instruction at pc is a load (or a store).
+  bool is_memory_insn(vaddr_t pc, bool store) {
+    std::uint32_t insn = 0;
+    std::memcpy(&insn, machine->firmware_ptr(pc, 4), 4);
+    auto op = riscv::memory_operand(insn);
+    return op && op->store == store;
   }
 
   // A kernel leaf (PTE_KERN) for one 4 KiB page of the KVA.
@@ -66,7 +80,7 @@ struct RiscvRig {
   FirmwareLayout fw;
   riscv::KernelMap km;
   std::unique_ptr<Machine> machine;
-  StubRoutine copy, sfence_all, sfence_pages, sfence_asid, ecall;
+  StubRoutine copy, sfence_all, sfence_pages, sfence_asid, ecall;  // copies: routine() refs
 };
 
 using RiscvFormats = testing::Types<riscv::Sv39, riscv::Sv48>;

@@ -28,11 +28,12 @@ TYPED_TEST(RiscvTrap, RepeatedLoadAndStoreFaultsOnOneEngineEachReportTheVa) {
       EXPECT_EQ(load.trap->intno, riscv::kTrapLoadPageFault);
       EXPECT_TRUE(load.trap->page_fault);
       EXPECT_EQ(load.trap->fault_va, va);
-      EXPECT_EQ(load.trap->pc, rig.copy.entry + (off == 24 ? 8 : 36)) << "the ld (or lbu) itself";
+      EXPECT_TRUE(rig.is_memory_insn(load.trap->pc, /*store=*/false)) << "pc is the load itself";
       auto store = rig.store(1, va, std::vector<std::uint8_t>(off == 24 ? 8 : 3, 1));
       ASSERT_TRUE(store);
       EXPECT_EQ(store->intno, riscv::kTrapStorePageFault);
       EXPECT_EQ(store->fault_va, va);
+      EXPECT_TRUE(rig.is_memory_insn(store->pc, /*store=*/true));
     }
     auto fine = rig.load(1, ok, 32);
     ASSERT_FALSE(fine.trap) << "the engine keeps working after faults";
@@ -69,17 +70,64 @@ TYPED_TEST(RiscvTrap, FetchFaultReportsTheTargetVa) {
   EXPECT_EQ(r.trap->intno, riscv::kTrapFetchPageFault);
 }
 
-TYPED_TEST(RiscvTrap, EcallFromSModeIsTrapEightAtTheEcall) {
-  RiscvRig<TypeParam> rig;
-  const std::uint64_t args[] = {1, 0, rig.km.kva.start, PAGE_SIZE, 0, 0,
-                                riscv::kSbiRfenceRemoteSfenceVma, riscv::kSbiExtRfence};
+// An ecall is a firmware call (emu/guest_isa.h, rule 5): the handler sees trap 8 at the ecall
+// with the caller's registers, may run other harts, and the caller resumes after the ecall.
+TYPED_TEST(RiscvTrap, EcallIsAFirmwareCallAndTheCallerResumes) {
+  RiscvRig<TypeParam> rig(2);
+  std::vector<Trap> calls;
+  std::vector<std::uint64_t> seen;
+  rig.machine->set_firmware_handler([&](cpuid_t cpu, const Trap& t) {
+    calls.push_back(t);
+    uc_engine* uc = rig.machine->engine(cpu);
+    for (int reg : {UC_RISCV_REG_A0, UC_RISCV_REG_A3, UC_RISCV_REG_A6, UC_RISCV_REG_A7}) {
+      std::uint64_t v = 0;
+      uc_reg_read(uc, reg, &v);
+      seen.push_back(v);
+    }
+    rig.run_ok(1 - cpu, rig.sfence_all);  // the other hart runs while the caller waits
+    const std::uint64_t err = 0, value = 42;
+    uc_reg_write(uc, UC_RISCV_REG_A0, &err);
+    uc_reg_write(uc, UC_RISCV_REG_A1, &value);
+  });
+  const std::uint64_t args[] = {1, 0, rig.km.kva.start, PAGE_SIZE, riscv::kSbiRfenceRemoteSfenceVma,
+                                riscv::kSbiExtRfence};
   for (int round = 0; round < 3; ++round) {
-    RunResult r = rig.machine->run(1, rig.ecall, args);
-    ASSERT_TRUE(r.trap);
-    EXPECT_EQ(r.trap->intno, riscv::kTrapEcall) << "QEMU's cause before its S-mode remap";
-    EXPECT_FALSE(r.trap->page_fault);
-    EXPECT_EQ(r.trap->pc, rig.ecall.entry);
+    RunResult r = rig.machine->run(0, rig.ecall, args);
+    EXPECT_FALSE(r.trap);
+    EXPECT_EQ(r.emu_starts, 2u) << "the call, then the resume";
+    EXPECT_EQ(r.instructions, 3u) << "mv, mv, ecall";
+    std::uint64_t a1 = 0;
+    uc_reg_read(rig.machine->engine(0), UC_RISCV_REG_A1, &a1);
+    EXPECT_EQ(a1, 42u);
   }
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[0].intno, riscv::kTrapEcall) << "QEMU's cause before its S-mode remap";
+  EXPECT_FALSE(calls[0].page_fault);
+  EXPECT_EQ(calls[0].pc, rig.ecall.entry + 12) << "charge, mv, mv: the ecall itself";
+  EXPECT_EQ(seen[0], 1u);
+  EXPECT_EQ(seen[1], PAGE_SIZE);
+  EXPECT_EQ(seen[2], riscv::kSbiRfenceRemoteSfenceVma);
+  EXPECT_EQ(seen[3], riscv::kSbiExtRfence);
+}
+
+TYPED_TEST(RiscvTrap, FirmwareCallErrorsAbandonTheRunAndTheEngineKeepsWorking) {
+  RiscvRig<TypeParam> rig(2);
+  const std::uint64_t args[] = {0, 0, 0, 0, 0, 0};
+  EXPECT_THROW(rig.machine->run(0, rig.ecall, args), KvaError) << "no firmware handler";
+  rig.machine->set_firmware_handler([&](cpuid_t cpu, const Trap&) { rig.run_ok(cpu, rig.sfence_all); });
+  try {
+    rig.machine->run(1, rig.ecall, args);
+    FAIL() << "a firmware call ran its own caller";
+  } catch (const KvaError& e) {
+    EXPECT_NE(std::string(e.what()).find("already running"), std::string::npos) << e.what();
+  }
+  rig.machine->set_firmware_handler([](cpuid_t, const Trap&) { throw KvaError("firmware says no"); });
+  EXPECT_THROW(rig.machine->run(1, rig.ecall, args), KvaError);
+  vm_page* m = pattern_page(rig.ram, 9);
+  rig.kenter(rig.km.kva.start, m->phys_addr);
+  auto got = rig.load(1, rig.km.kva.start, 16);
+  ASSERT_FALSE(got.trap);
+  EXPECT_EQ(got.bytes, rig.ram_bytes(m->phys_addr, 16));
 }
 
 TYPED_TEST(RiscvTrap, EveryHartBootsIntoSModeWithTheFormatsSatp) {
@@ -92,6 +140,30 @@ TYPED_TEST(RiscvTrap, EveryHartBootsIntoSModeWithTheFormatsSatp) {
     EXPECT_EQ(satp >> 60, TypeParam::kSatpMode);
     EXPECT_EQ((satp & ((std::uint64_t{1} << 44) - 1)) << PAGE_SHIFT, rig.tables.root());
   }
+}
+
+// Both execution modes (core/exec_mode.h) count the same retired instructions for a copy, a
+// faulting copy and a firmware call; reference mode checks its block count against the budget.
+TYPED_TEST(RiscvTrap, ReferenceAndFastModesCountTheSameInstructions) {
+  std::vector<std::uint64_t> counts[2];
+  for (ExecMode mode : {ExecMode::Fast, ExecMode::Reference}) {
+    RiscvRig<TypeParam> rig(2, 8u << 20, mode);
+    rig.machine->set_firmware_handler([&](cpuid_t, const Trap&) { rig.run_ok(1, rig.sfence_all); });
+    auto& c = counts[mode == ExecMode::Reference];
+    rig.kenter(rig.km.kva.start, pattern_page(rig.ram, 1)->phys_addr);
+    for (std::size_t n : {std::size_t{3}, std::size_t{77}, std::size_t{200}}) {
+      const std::uint64_t args[] = {rig.fw.scratch(0), rig.km.kva.start + 8, n};
+      c.push_back(rig.machine->run(0, rig.copy, args).instructions);
+    }
+    const std::uint64_t hole[] = {rig.fw.scratch(0), rig.km.kva.start + 5 * PAGE_SIZE + 8, 100};
+    RunResult fault = rig.machine->run(0, rig.copy, hole);
+    EXPECT_TRUE(fault.trap);
+    c.push_back(fault.instructions);
+    const std::uint64_t call[] = {2, 0, 0, 0, riscv::kSbiRfenceRemoteSfenceVma, riscv::kSbiExtRfence};
+    c.push_back(rig.machine->run(0, rig.ecall, call).instructions);
+  }
+  EXPECT_EQ(counts[0], counts[1]);
+  EXPECT_GT(counts[0][2], counts[0][1]);
 }
 
 }  // namespace
