@@ -3,6 +3,7 @@
 #include "archs/amd64/amd64_arch.h"
 #include "archs/i386/i386_arch.h"
 #include "archs/ref/ref_arch.h"
+#include "archs/riscv64/riscv64_arch.h"
 
 namespace kva {
 
@@ -12,6 +13,8 @@ const std::vector<ArchInfo>& arch_registry() {
       amd64_arch_info(),
       i386_arch_info(),
       i386_pae_arch_info(),
+      riscv64_arch_info(),
+      riscv64_sv48_arch_info(),
       ref_arch_info(),
       ref_dmap_arch_info(),
   };

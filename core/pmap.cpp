@@ -199,23 +199,37 @@ void Pmap::invalidate_local(cpuid_t cpu, vaddr_t va, std::size_t npages) {
   do_invalidate_local(cpu, va, npages);
 }
 
-void Pmap::shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va, std::size_t npages) {
-  check_cpu(initiator);
+CpuSet Pmap::shootdown_targets(cpuid_t initiator, CpuSet targets) {
   targets = targets & all_cpus();
   targets.clr(initiator);
   if (faults_.enabled(Fault::DropShootdownIpi) && !targets.empty()) {
     targets.clr(targets.last());
     ++stats_.dropped_ipis;
   }
-  if (targets.empty()) return;
-  ++stats_.shootdowns;
-  stats_.shootdown_targets += static_cast<std::uint64_t>(targets.count());
-  do_shootdown(initiator, targets, va, npages);
+  if (!targets.empty()) {
+    ++stats_.shootdowns;
+    stats_.shootdown_targets += static_cast<std::uint64_t>(targets.count());
+  }
+  return targets;
+}
+
+void Pmap::shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va, std::size_t npages) {
+  check_cpu(initiator);
+  targets = shootdown_targets(initiator, targets);
+  if (!targets.empty()) do_shootdown(initiator, targets, va, npages);
 }
 
 void Pmap::invalidate_range_all(cpuid_t cpu, vaddr_t va, std::size_t npages) {
-  invalidate_local(cpu, va, npages);
-  shootdown(cpu, all_cpus(), va, npages);
+  check_cpu(cpu);
+  const bool local = !faults_.enabled(Fault::SkipLocalInvalidation);
+  const CpuSet targets = shootdown_targets(cpu, all_cpus());
+  do_invalidate_range_all(cpu, local, targets, va, npages);
+}
+
+void Pmap::do_invalidate_range_all(cpuid_t cpu, bool local, CpuSet targets, vaddr_t va,
+                                   std::size_t npages) {
+  if (local) do_invalidate_local(cpu, va, npages);
+  if (!targets.empty()) do_shootdown(cpu, targets, va, npages);
 }
 
 void Pmap::flush_local(cpuid_t cpu, bool include_global) {

@@ -155,6 +155,12 @@ class Pmap {
   // `targets` is non-empty, excludes the initiator, and has fault injection already applied.
   // Count ipis / broadcasts here; the base counts shootdowns and shootdown_targets.
   virtual void do_shootdown(cpuid_t initiator, CpuSet targets, vaddr_t va, std::size_t npages) = 0;
+  // pmap_invalidate_range's mechanism: [va, +npages) on `cpu` unless `local` is false (fault
+  // injection), and on `targets` (already counted, fault injection applied; may be empty).
+  // Default: do_invalidate_local, then do_shootdown. An arch whose kernel does both as one
+  // sequence overrides it (riscv: fence, SBI remote fence, then the local sfence.vma).
+  virtual void do_invalidate_range_all(cpuid_t cpu, bool local, CpuSet targets, vaddr_t va,
+                                       std::size_t npages);
   virtual void do_flush_local(cpuid_t cpu, bool include_global) = 0;
   // One access that stays within a page. Throw PageFault when the guest faults.
   virtual void do_load(cpuid_t cpu, vaddr_t va, std::span<std::uint8_t> out) = 0;
@@ -170,6 +176,9 @@ class Pmap {
 
  private:
   void check_cpu(cpuid_t cpu) const;
+  // The targets a shootdown from `initiator` reaches: without the initiator, with fault
+  // injection applied; counts the shootdown when any remain.
+  CpuSet shootdown_targets(cpuid_t initiator, CpuSet targets);
   // Runs `write` between two snapshots of the cacheable translations over `range` and retires
   // (and, under break-before-make rules, marks) what the write changed.
   template <class Write>

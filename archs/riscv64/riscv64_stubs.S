@@ -143,6 +143,18 @@ kva_invalidate_range:
 kva_invalidate_range_done:
         HALT
 
+# kva_remote_sfence_vma(hart_mask = a0, hart_mask_base = a1, start = a2, size = a3): the
+# remote half alone: fence, then the SBI call.
+        .globl kva_remote_sfence_vma, kva_remote_sfence_vma_done
+kva_remote_sfence_vma:
+        CHARGE  5
+        fence   rw, rw
+        li      a7, 0x52464E43
+        li      a6, 1
+        ecall
+kva_remote_sfence_vma_done:
+        HALT
+
 # kva_sfence_vma_asid(va = a0, asid = a1): sfence.vma va, asid: that page in that address
 # space only; global entries survive.
         .globl kva_sfence_vma_asid, kva_sfence_vma_asid_done
@@ -150,6 +162,15 @@ kva_sfence_vma_asid:
         CHARGE  1
         sfence.vma a0, a1
 kva_sfence_vma_asid_done:
+        HALT
+
+# kva_sfence_vma_asid_all(asid = a0): sfence.vma x0, asid: every address of that address space;
+# global entries survive.
+        .globl kva_sfence_vma_asid_all, kva_sfence_vma_asid_all_done
+kva_sfence_vma_asid_all:
+        CHARGE  1
+        sfence.vma x0, a0
+kva_sfence_vma_asid_all_done:
         HALT
 
 # kva_ecall(a0..a3 = arguments, a4 = function ID, a5 = extension ID): a bare SBI call. The

@@ -27,6 +27,22 @@ enum class WalkOutcome {
   NoLeaf,               // a pointer at the last level
 };
 
+// Why a walk that reached a leaf still faults for an access (access_fault).
+enum class AccessFault { NoLeaf, UserPage, NotReadable, NotWritable, NotExecutable, NotAccessed, NotDirty };
+
+inline const char* to_string(AccessFault f) {
+  switch (f) {
+    case AccessFault::NoLeaf: return "no valid leaf";
+    case AccessFault::UserPage: return "U page (supervisor access with SUM=0)";
+    case AccessFault::NotReadable: return "leaf not readable";
+    case AccessFault::NotWritable: return "leaf not writable";
+    case AccessFault::NotExecutable: return "leaf not executable";
+    case AccessFault::NotAccessed: return "A=0 (Svade)";
+    case AccessFault::NotDirty: return "D=0 on a store (Svade)";
+  }
+  return "?";
+}
+
 template <class Format>
 class PageTables {
  public:
@@ -74,14 +90,19 @@ class PageTables {
   }
 
   // The software walk: what the MMU does for va, without touching A/D.
-  Walk walk(vaddr_t va) const {
+  Walk walk(vaddr_t va) const { return walk_from(va, root_, 0); }
+
+  // The walk of va from the table page `table` at `level` down, reading the tables as they
+  // are now: what a hart does when it walks through a cached upper-level entry pointing at
+  // `table`. Steps above `level` stay empty (depth counts them as read).
+  Walk walk_from(vaddr_t va, paddr_t table, int first_level) const {
     Walk w;
     if (!canonical(va)) {
       w.outcome = WalkOutcome::NotCanonical;
       return w;
     }
-    paddr_t table = root_;
-    for (int level = 0; level < kLevels; ++level) {
+    w.depth = first_level;
+    for (int level = first_level; level < kLevels; ++level) {
       Step& s = w.steps[w.depth++];
       s.index = index_of(va, level);
       s.slot = table + s.index * sizeof(Pte::raw_type);
@@ -108,25 +129,26 @@ class PageTables {
     return w;
   }
 
-  // Why a supervisor access of `type` through the mapped walk `w` faults, or nullptr when it
-  // does not (SUM = MXR = 0). Under Svade a clear A, or a clear D on a store, faults too.
-  static const char* access_fault(const Walk& w, AccessType type, AdUpdate ad) {
-    if (!w.mapped()) return "no valid leaf";
+  // Why a supervisor access of `type` through the mapped walk `w` faults, if it does
+  // (SUM = MXR = 0). Under Svade a clear A, or a clear D on a store, faults too.
+  static std::optional<AccessFault> access_fault(const Walk& w, AccessType type, AdUpdate ad) {
+    if (!w.mapped()) return AccessFault::NoLeaf;
     const Pte& e = w.last().entry;
-    if (e.user()) return "U page (supervisor access with SUM=0)";
-    if (type == AccessType::Read && !e.readable()) return "leaf not readable";
-    if (type == AccessType::Write && !e.writable()) return "leaf not writable";
-    if (type == AccessType::Execute && !e.executable()) return "leaf not executable";
+    if (e.user()) return AccessFault::UserPage;
+    if (type == AccessType::Read && !e.readable()) return AccessFault::NotReadable;
+    if (type == AccessType::Write && !e.writable()) return AccessFault::NotWritable;
+    if (type == AccessType::Execute && !e.executable()) return AccessFault::NotExecutable;
     if (ad == AdUpdate::Software) {
-      if (!e.accessed()) return "A=0 (Svade)";
-      if (type == AccessType::Write && !e.dirty()) return "D=0 on a store (Svade)";
+      if (!e.accessed()) return AccessFault::NotAccessed;
+      if (type == AccessType::Write && !e.dirty()) return AccessFault::NotDirty;
     }
-    return nullptr;
+    return std::nullopt;
   }
 
   // Slot of va's entry at `level`, creating pointer tables above it. Throws if va is not
   // canonical or a leaf above `level` already maps it.
-  paddr_t ensure_slot(vaddr_t va, int level) {
+  // `allocated`, when given, counts the table pages created.
+  paddr_t ensure_slot(vaddr_t va, int level, std::size_t* allocated = nullptr) {
     check_level(level);
     if (!canonical(va)) throw KvaError(std::string("riscv page tables: va not canonical for ") + Format::kName);
     paddr_t table = root_;
@@ -136,6 +158,7 @@ class PageTables {
       if (!e.valid()) {
         e = Pte::pointer(alloc_table());
         write(slot, e);
+        if (allocated) ++*allocated;
       } else if (!e.is_pointer()) {
         throw KvaError(std::string("riscv page tables: a leaf in ") + level_name(l) +
                        " already maps this range");
@@ -161,6 +184,15 @@ class PageTables {
     for (vaddr_t va = start; va < end; va += level_bytes(kLeafLevel - 1)) ensure_slot(va, kLeafLevel);
   }
 
+  // Slot of va's entry at `level` if the tables above it exist (pointers all the way).
+  std::optional<paddr_t> slot_at(vaddr_t va, int level) const {
+    check_level(level);
+    Walk w = walk(va);
+    for (int l = 0; l < level; ++l)
+      if (l >= w.depth || !w.steps[l].entry.is_pointer()) return std::nullopt;
+    return w.steps[level].slot;
+  }
+
   // Slot of va's last-level PTE if its table exists and no superpage covers va.
   std::optional<paddr_t> leaf_slot(vaddr_t va) const {
     Walk w = walk(va);
@@ -168,6 +200,13 @@ class PageTables {
     const Step& s = w.steps[kLeafLevel - 1];
     if (!s.entry.is_pointer()) return std::nullopt;
     return w.steps[kLeafLevel].slot;
+  }
+
+  // A zeroed, wired table page: every entry invalid.
+  paddr_t alloc_table() {
+    vm_page* m = ram_.vm_page_alloc();
+    ram_.vm_page_wire(m);
+    return m->phys_addr;
   }
 
   static std::string size_name(std::uint64_t bytes) {
@@ -210,11 +249,6 @@ class PageTables {
   static constexpr unsigned shift(int level) { return PAGE_SHIFT + 9u * static_cast<unsigned>(kLeafLevel - level); }
   static void check_level(int level) {
     if (level < 0 || level >= kLevels) throw KvaError(std::string("riscv page tables: no such level in ") + Format::kName);
-  }
-  paddr_t alloc_table() {
-    vm_page* m = ram_.vm_page_alloc();  // zeroed: every entry invalid
-    ram_.vm_page_wire(m);
-    return m->phys_addr;
   }
   static std::string flags(const Pte& e) {
     std::string f;

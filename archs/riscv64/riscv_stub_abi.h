@@ -17,7 +17,10 @@ inline constexpr const char* kStubSmodeEntry = "kva_smode_entry";
 // Routines beside the standard ones of emu/stub_abi.h (each ends at "<name>_done").
 // kva_invalidate_range(hart_mask, hart_mask_base, start, size): FreeBSD's pmap_invalidate_range.
 inline constexpr const char* kStubInvalidateRange = "kva_invalidate_range";
-inline constexpr const char* kStubSfenceVmaAsid = "kva_sfence_vma_asid";  // (va, asid)
+// kva_remote_sfence_vma(hart_mask, hart_mask_base, start, size): fence + SBI remote sfence.vma.
+inline constexpr const char* kStubRemoteSfenceVma = "kva_remote_sfence_vma";
+inline constexpr const char* kStubSfenceVmaAsid = "kva_sfence_vma_asid";         // (va, asid)
+inline constexpr const char* kStubSfenceVmaAsidAll = "kva_sfence_vma_asid_all";  // (asid)
 inline constexpr const char* kStubEcall = "kva_ecall";  // (a0..a3, fid, eid)
 
 // SBI (RISC-V Supervisor Binary Interface spec): a7 = extension ID, a6 = function ID,

@@ -12,10 +12,11 @@
 #include "archs/riscv64/riscv_cpu.h"
 #include "archs/riscv64/riscv_insn.h"
 #include "archs/riscv64/riscv_kernel_map.h"
+#include "archs/riscv64/riscv_pmap.h"
 #include "archs/riscv64/riscv_stub_abi.h"
 #include "emu/stub_abi.h"
 #include "stubs/riscv64_stubs.h"
-#include "tests/test_pages.h"
+#include "tests/test_util.h"
 
 namespace kva::test {
 
@@ -84,6 +85,20 @@ struct RiscvRig {
 };
 
 using RiscvFormats = testing::Types<riscv::Sv39, riscv::Sv48>;
+
+// The registry's riscv64 variants: Sv39 and Sv48.
+inline const std::vector<std::string>& riscv_archs() {
+  static const std::vector<std::string> names = {"riscv64", "riscv64-sv48"};
+  return names;
+}
+
+// A riscv64 pmap built directly, for what the registry does not choose (A/D handling).
+template <class Format>
+std::unique_ptr<riscv::RiscvPmap<Format>> make_riscv(int ncpus, riscv::AdUpdate ad,
+                                                     std::size_t mem = 8u << 20) {
+  return std::make_unique<riscv::RiscvPmap<Format>>(MachineConfig{ncpus, mem, nullptr},
+                                                    riscv::Platform{Format::kName, ad});
+}
 
 struct FormatName {
   template <class T>

@@ -171,8 +171,8 @@ TYPED_TEST(RiscvWalk, AccessFaultRulesForSvaduAndSvade) {
   const paddr_t pa = rig.ram.base();
   auto check = [&](Pte e, AccessType t, riscv::AdUpdate ad) {
     rig.tables.write(*rig.tables.leaf_slot(va), e);
-    const char* why = Tables::access_fault(rig.tables.walk(va), t, ad);
-    return why ? std::string(why) : std::string();
+    auto why = Tables::access_fault(rig.tables.walk(va), t, ad);
+    return why ? std::string(riscv::to_string(*why)) : std::string();
   };
   const Pte clean = Pte::leaf(pa, {true, true, false});
   EXPECT_EQ(check(clean, AccessType::Write, riscv::AdUpdate::Hardware), "");
