@@ -17,6 +17,13 @@ enum class CacheMode : std::uint8_t { WriteBack, WriteThrough, UncachedMinus, Un
 const char* to_string(CacheMode);                         // "wb", "wt", "uc-", "uc"
 std::optional<CacheMode> cache_mode_by_name(std::string_view name);
 
+// Who maintains the accessed/dirty bits of leaf entries where the platform may choose
+// (MachineConfig::ad_bits): the hardware walk sets them (x86, riscv Svadu), or the walk faults
+// on a clear bit and software sets them (riscv Svade).
+enum class AdBits : std::uint8_t { Hardware, Software };
+const char* to_string(AdBits);                            // "hardware", "software"
+std::optional<AdBits> ad_bits_by_name(std::string_view name);
+
 // The leaf entry for a VA, decoded into machine-independent terms.
 struct PteState {
   bool valid = false;
@@ -74,6 +81,8 @@ struct PmapCapabilities {
   // A write that finds only a read-only cached entry re-walks or faults, and either drops that
   // entry (x86: SDM 4.10.4.1 and QEMU's refill); false where a permission fault leaves it.
   bool write_drops_readonly_entry = true;
+  // MachineConfig::ad_bits = Software is available (riscv Svade); hardware A/D always is.
+  bool software_ad = false;
   int table_levels() const { return static_cast<int>(table_reach.size()); }
 };
 

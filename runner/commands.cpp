@@ -67,7 +67,7 @@ int cmd_run(const CliOptions& o) {
   }
   if (jobs.empty()) throw UsageError("no testcase runs on the selected archs");
 
-  JobOptions jo{faults, o.verbose, o.trace, o.exec_mode};
+  JobOptions jo{faults, o.verbose, o.trace, o.exec_mode, o.ad};
   ProgressLine progress(isatty(STDERR_FILENO) && !o.verbose && !o.trace);
   auto results = run_jobs(jobs, jo, o.jobs,
                           [&](const JobResult& r, std::size_t done, std::size_t total) {

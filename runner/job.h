@@ -37,6 +37,7 @@ struct JobOptions {
   bool verbose = false;  // per-step log on stderr
   bool trace = false;    // per-vCPU guest trace on stderr (MachineConfig::trace)
   ExecMode exec_mode = ExecMode::Fast;  // MachineConfig::exec_mode
+  std::optional<AdBits> ad = std::nullopt;  // MachineConfig::ad_bits unless the testcase sets machine.ad
 };
 
 // Jobs in a stable order: testcases in load order, then arch (registry order), then seed.

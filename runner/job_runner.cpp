@@ -113,7 +113,7 @@ JobResult run_job(const Job& job, const JobOptions& opts) {
   try {
     ctx = std::make_unique<RunContext>(tc, *job.arch, job.seed, faults,
                                        opts.trace ? &std::cerr : nullptr,
-                                       opts.verbose ? &std::cerr : nullptr, opts.exec_mode);
+                                       opts.verbose ? &std::cerr : nullptr, opts.exec_mode, opts.ad);
   } catch (const std::exception& e) {
     res.failures.push_back({"machine setup", "setup error", e.what(), std::nullopt, std::nullopt, "", ""});
   }

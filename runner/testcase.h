@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/pmap_types.h"
 #include "runner/counters.h"
 
 namespace kva::runner {
@@ -59,6 +60,7 @@ struct MachineSpec {
   int cpus = 2;
   std::uint64_t mem_bytes = 16u << 20;
   int nsfbufs = 64;
+  std::optional<AdBits> ad;  // machine.ad; nullopt: --ad, else the arch's own
   BufSpec buf;
   DeviceSpec device;
 };

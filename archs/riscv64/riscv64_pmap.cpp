@@ -15,7 +15,8 @@ ArchInfo riscv_arch_info(const char* name, const char* description) {
   using P = riscv::RiscvPmap<Format>;
   return {name, description, true, true,
           [name](const MachineConfig& c) -> std::unique_ptr<Pmap> {
-            return std::make_unique<P>(c, riscv::Platform{name});
+            const bool svade = c.ad_bits == AdBits::Software;
+            return std::make_unique<P>(c, riscv::Platform{name, svade ? riscv::AdUpdate::Software : riscv::AdUpdate::Hardware});
           },
           [name] { return P::capabilities_for(riscv::Platform{name}); }};
 }

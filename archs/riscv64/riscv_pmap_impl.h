@@ -56,6 +56,7 @@ PmapCapabilities RiscvPmap<Format>::capabilities_for(const Platform&) {
   c.walk_cache = true;
   c.caches_invalid_entries = true;
   c.growable_kva = true;
+  c.software_ad = true;  // Svade, emulated on the host (QEMU only does Svadu)
   // A store that finds only a read-only entry re-walks, and the refill replaces it (what QEMU
   // does; hardware may instead take a spurious fault, which FreeBSD's handler resolves).
   c.write_drops_readonly_entry = true;
