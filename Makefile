@@ -6,7 +6,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all deps configure build python test run bench clean
+SANITIZE_BUILD ?= build-sanitize
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps configure build python test test-sanitize fuzz run bench clean
 
 all: build
 
@@ -31,6 +35,22 @@ test: build python
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(PY) -m pytest -q tests/python
 
+# The C++ tests, the fuzz corpora, the testcase library (with and without every fault switch)
+# and the CLI suites, built with ASan + UBSan in $(SANITIZE_BUILD); any sanitizer report fails.
+test-sanitize: deps
+	cmake -S . -B $(SANITIZE_BUILD) -DKVA_PYTHON=$(CURDIR)/$(PY) -DKVA_SANITIZE=ON -DKVA_BUILD_BENCH=OFF
+	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
+	JOBS=$(JOBS) tests/sanitize.sh $(SANITIZE_BUILD)
+
+# Coverage-guided fuzzing (clang, libFuzzer + ASan/UBSan) for FUZZ_SECONDS per target; new
+# corpus entries stay in $(FUZZ_BUILD)/corpus, crashes in $(FUZZ_BUILD)/artifacts.
+fuzz:
+	./scripts/deps.sh --fuzz
+	cmake -S . -B $(FUZZ_BUILD) -DKVA_PYTHON=$(CURDIR)/$(PY) -DKVA_LIBFUZZER=ON -DKVA_BUILD_BENCH=OFF \
+	  -DCMAKE_CXX_COMPILER=clang++
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_testcase_loader fuzz_op_sequence
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 run: build
 	$(BUILD)/runner/kvabench run testcases/
 
@@ -42,4 +62,4 @@ bench: build
 	$(PY) bench/plot_shootdown.py $(BENCH_OUT)/results.json $(BENCH_OUT)/shootdown.png
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SANITIZE_BUILD) $(FUZZ_BUILD)

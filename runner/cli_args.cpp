@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "runner/yaml_fields.h"
+
 namespace kva::runner {
 namespace {
 
@@ -23,6 +25,25 @@ std::uint64_t parse_number(const std::string& s, const std::string& option, std:
     throw UsageError(option + ": expected a non-negative integer, got '" + s + "'");
   std::uint64_t v = std::stoull(s);
   if (v > max) throw UsageError(option + ": " + s + " is too large (max " + std::to_string(max) + ")");
+  return v;
+}
+
+std::uint64_t parse_size_option(const std::string& s, const std::string& option, std::uint64_t min) {
+  std::optional<std::uint64_t> v = parse_size(s);
+  if (!v) throw UsageError(option + ": expected a size like 4096, 64K, 16M or 1G, got '" + s + "'");
+  if (*v < min) throw UsageError(option + ": " + s + " is too small (min " + std::to_string(min) + " bytes)");
+  return *v;
+}
+
+double parse_seconds(const std::string& s, const std::string& option) {
+  std::size_t used = 0;
+  double v = -1;
+  try {
+    v = std::stod(s, &used);
+  } catch (const std::exception&) {
+  }
+  if (used != s.size() || !(v >= 0) || v > 1e7)
+    throw UsageError(option + ": expected seconds (0 for no limit), got '" + s + "'");
   return v;
 }
 
@@ -50,8 +71,13 @@ const char* usage_text() {
          "                            for verifying and debugging fast\n"
          "  --ad hardware|software    accessed/dirty bits on archs that offer the choice (feature\n"
          "                            software_ad); a testcase's machine.ad wins\n"
+         "  --trace-limit SIZE        at most SIZE bytes of -v/--trace output per job (default 16M)\n"
+         "  --job-timeout SECONDS     fail a job still running after SECONDS (default 600; 0: none)\n"
+         "  --mem-limit SIZE          memory all jobs together may use; -j is lowered to fit\n"
+         "                            (default: MemAvailable)\n"
          "\n"
-         "exit status: 0 all testcases pass, 1 some testcase fails, 2 usage or input error\n";
+         "exit status: 0 all testcases pass, 1 some testcase fails, 2 usage or input error,\n"
+         "             3 a -j worker process died (kvabench itself crashed)\n";
 }
 
 CliOptions parse_cli(int argc, char** argv) {
@@ -121,6 +147,12 @@ CliOptions parse_cli(int argc, char** argv) {
       o.trace = true;
     } else if (a == "--list") {
       o.list = true;
+    } else if (a == "--job-timeout") {
+      o.job_timeout = parse_seconds(arg(), a);
+    } else if (a == "--trace-limit") {
+      o.trace_limit = parse_size_option(arg(), a, 1024);
+    } else if (a == "--mem-limit") {
+      o.mem_limit = parse_size_option(arg(), a, 1u << 20);
     } else if (a == "--help" || a == "-h") {
       o.command = CliOptions::Command::Help;
       return o;

@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
 
 #include "archs/registry.h"
 #include "core/faults.h"
 #include "runner/input_error.h"
+#include "runner/job_memory.h"
 #include "runner/parallel.h"
 #include "runner/report_files.h"
 #include "runner/summary.h"
@@ -15,7 +17,7 @@
 namespace kva::runner {
 namespace {
 
-constexpr int kExitPass = 0, kExitFail = 1, kExitUsage = 2;
+constexpr int kExitPass = 0, kExitFail = 1, kExitUsage = 2, kExitCrash = 3;
 
 std::vector<const ArchInfo*> resolve_archs(const std::vector<std::string>& names) {
   std::vector<const ArchInfo*> out;
@@ -66,18 +68,31 @@ int cmd_run(const CliOptions& o) {
     return kExitPass;
   }
   if (jobs.empty()) throw UsageError("no testcase runs on the selected archs");
+  if (!o.json.empty() && o.json == o.junit) throw UsageError("--json and --junit name the same file");
+  std::optional<ReportFile> json, junit;
+  if (!o.json.empty()) json.emplace("--json", o.json);
+  if (!o.junit.empty()) junit.emplace("--junit", o.junit);
 
-  JobOptions jo{faults, o.verbose, o.trace, o.exec_mode, o.ad};
+  JobOptions jo;
+  jo.faults = faults;
+  jo.verbose = o.verbose;
+  jo.trace = o.trace;
+  jo.exec_mode = o.exec_mode;
+  jo.ad = o.ad;
+  if (o.trace_limit) jo.output_limit = *o.trace_limit;
+  if (o.job_timeout) jo.timeout_s = *o.job_timeout;
+  int nprocs = o.jobs;
+  if (auto limit = o.mem_limit ? o.mem_limit : available_memory()) {
+    std::string note;
+    nprocs = clamp_jobs(jobs, o.jobs, *limit, &note);
+    if (!note.empty()) std::cerr << "kvabench: note: " << note << "\n";
+  }
   ProgressLine progress(isatty(STDERR_FILENO) && !o.verbose && !o.trace);
-  auto results = run_jobs(jobs, jo, o.jobs,
+  auto results = run_jobs(jobs, jo, nprocs,
                           [&](const JobResult& r, std::size_t done, std::size_t total) {
                             progress.update(r, done, total);
                           });
   progress.finish();
-
-  RunInfo info{o.seed, o.inject};
-  if (!o.json.empty()) write_json_report(o.json, info, results);
-  if (!o.junit.empty()) write_junit_report(o.junit, info, results);
 
   print_failures(std::cout, results);
   std::size_t failed = 0;
@@ -91,6 +106,17 @@ int cmd_run(const CliOptions& o) {
   std::cout << results.size() - failed << " of " << results.size()
             << " jobs passed (testcase x arch x seed), " << failed << " failed; " << testcases.size()
             << " testcases, seed " << o.seed << "\n";
+  std::cout.flush();
+  RunInfo info{o.seed, o.inject};
+  if (json) json->write(json_report(info, results));
+  if (junit) junit->write(junit_report(info, results));
+  std::size_t lost = 0;
+  for (const auto& r : results)
+    for (const auto& f : r.failures) lost += f.oracle == kWorkerCrashed;
+  if (lost) {
+    std::cerr << "kvabench: " << lost << " job(s) lost with a worker process that died (see above)\n";
+    return kExitCrash;
+  }
   return failed ? kExitFail : kExitPass;
 }
 

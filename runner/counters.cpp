@@ -131,6 +131,7 @@ std::vector<CounterExpectation> parse_counter_expectations(const YamlReader& r,
                                                            const std::vector<std::string>& groups) {
   std::vector<CounterExpectation> out;
   r.require_map(n, what);
+  r.require_unique_keys(n, what, "counter group");
   for (const auto& g : n) {
     std::string group = r.str(g.first, what + " group");
     bool allowed = false;
@@ -141,6 +142,7 @@ std::vector<CounterExpectation> parse_counter_expectations(const YamlReader& r,
       throw r.error(g.first, what + ": unknown counter group '" + group + "' (expected " + list + ")");
     }
     r.require_map(g.second, what + "." + group);
+    r.require_unique_keys(g.second, what + "." + group, "counter");
     for (const auto& c : g.second) {
       std::string name = r.str(c.first, what + "." + group + " counter");
       const CounterDef* def = find_counter(group, name);

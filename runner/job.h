@@ -30,6 +30,7 @@ struct JobResult {
   CounterValues counters;                         // at the end of the job
   std::vector<std::string> faults_not_applicable; // injected but meaningless on this arch
   double wall_ms = 0;
+  std::string output;  // -v / --trace text kept for the parent of -j workers (not reported)
 };
 
 struct JobOptions {
@@ -38,6 +39,12 @@ struct JobOptions {
   bool trace = false;    // per-vCPU guest trace on stderr (MachineConfig::trace)
   ExecMode exec_mode = ExecMode::Fast;  // MachineConfig::exec_mode
   std::optional<AdBits> ad = std::nullopt;  // MachineConfig::ad_bits unless the testcase sets machine.ad
+  // -v / --trace bytes per job (--trace-limit); the rest is dropped with a note.
+  std::uint64_t output_limit = kDefaultOutputLimit;
+  bool keep_output = false;  // keep it in JobResult::output instead of writing it to stderr
+  double timeout_s = kDefaultJobTimeout;  // --job-timeout; 0: none
+  static constexpr std::uint64_t kDefaultOutputLimit = 16u << 20;
+  static constexpr double kDefaultJobTimeout = 600;
 };
 
 // Jobs in a stable order: testcases in load order, then arch (registry order), then seed.

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <iostream>
 
+#include "runner/bounded_output.h"
 #include "runner/byte_pattern.h"
 #include "runner/job.h"
 #include "runner/step_executor.h"
@@ -109,19 +110,25 @@ JobResult run_job(const Job& job, const JobOptions& opts) {
   res.seed = job.seed;
   FaultSet faults;
   for (Fault f : opts.faults) faults.enable(f);
+  BoundedOutput out_buf(opts.output_limit, opts.keep_output ? nullptr : &std::cerr);
+  std::ostream out(&out_buf);
   std::unique_ptr<RunContext> ctx;
   try {
-    ctx = std::make_unique<RunContext>(tc, *job.arch, job.seed, faults,
-                                       opts.trace ? &std::cerr : nullptr,
-                                       opts.verbose ? &std::cerr : nullptr, opts.exec_mode, opts.ad);
+    ctx = std::make_unique<RunContext>(tc, *job.arch, job.seed, faults, opts.trace ? &out : nullptr,
+                                       opts.verbose ? &out : nullptr, opts.exec_mode,
+                                       opts.ad);
   } catch (const std::exception& e) {
     res.failures.push_back({"machine setup", "setup error", e.what(), std::nullopt, std::nullopt, "", ""});
   }
   if (ctx) {
     res.mode = ctx->arch().mode();
     if (opts.verbose)
-      std::cerr << tc.name << " [" << res.arch << ", " << ctx->arch().mode() << ", seed "
-                << job.seed << "]\n";
+      out << tc.name << " [" << res.arch << ", " << ctx->arch().mode() << ", seed " << job.seed << "]\n";
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    if (opts.timeout_s > 0)
+      deadline = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                          std::chrono::duration<double>(opts.timeout_s));
+    DeadlineScope scope(deadline);
     try {
       for (const auto& step : tc.steps)
         if (!execute_step(*ctx, step)) break;
@@ -132,6 +139,11 @@ JobResult run_job(const Job& job, const JobOptions& opts) {
       else report_stale(*ctx);
       report_lost_writes(*ctx);
       report_buffer_invariants(*ctx);
+    } catch (const JobTimedOut& e) {
+      char limit[32];
+      std::snprintf(limit, sizeof limit, "%g s", opts.timeout_s);
+      ctx->fail({e.step, "time limit", e.what(), std::nullopt, std::nullopt, std::string("at most ") + limit,
+                 "still running"});
     } catch (const std::exception& e) {
       ctx->fail({"", "internal error", e.what(), std::nullopt, std::nullopt, "", ""});
     }
@@ -143,6 +155,8 @@ JobResult run_job(const Job& job, const JobOptions& opts) {
         res.faults_not_applicable.emplace_back(info.name);
     }
   }
+  out.flush();
+  if (opts.keep_output) res.output = out_buf.take();
   res.passed = res.failures.empty();
   res.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return res;

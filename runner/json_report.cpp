@@ -1,17 +1,16 @@
 #include <cstdio>
-#include <fstream>
 #include <sstream>
-#include <stdexcept>
 
 #include "runner/report_files.h"
 #include "runner/summary.h"
+#include "runner/utf8.h"
 
 namespace kva::runner {
 namespace {
 
-std::string quote(const std::string& s) {
+std::string quote(const std::string& text) {
   std::string o = "\"";
-  for (unsigned char c : s) {
+  for (unsigned char c : sanitize_utf8(text)) {
     switch (c) {
       case '"': o += "\\\""; break;
       case '\\': o += "\\\\"; break;
@@ -39,7 +38,7 @@ std::string string_array(const C& items) {
 
 }  // namespace
 
-void write_json_report(const std::string& path, const RunInfo& info, const std::vector<JobResult>& results) {
+std::string json_report(const RunInfo& info, const std::vector<JobResult>& results) {
   std::ostringstream o;
   o << "{\n  \"format\": 1,\n  \"seed\": " << info.seed << ",\n  \"injected\": " << string_array(info.injected)
     << ",\n  \"results\": [";
@@ -81,9 +80,7 @@ void write_json_report(const std::string& path, const RunInfo& info, const std::
       << "}";
   }
   o << "\n  ]\n}\n";
-  std::ofstream f(path);
-  f << o.str();
-  if (!f) throw std::runtime_error("cannot write " + path);
+  return o.str();
 }
 
 }  // namespace kva::runner

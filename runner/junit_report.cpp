@@ -1,16 +1,15 @@
-#include <fstream>
 #include <sstream>
-#include <stdexcept>
 
 #include "runner/report_files.h"
 #include "runner/summary.h"
+#include "runner/utf8.h"
 
 namespace kva::runner {
 namespace {
 
-std::string xml(const std::string& s) {
+std::string xml(const std::string& text) {
   std::string o;
-  for (unsigned char c : s) {
+  for (unsigned char c : sanitize_utf8(text)) {
     switch (c) {
       case '&': o += "&amp;"; break;
       case '<': o += "&lt;"; break;
@@ -24,21 +23,15 @@ std::string xml(const std::string& s) {
   return o;
 }
 
-std::size_t failed_jobs(const std::vector<JobResult>& results, const std::string& arch) {
-  std::size_t n = 0;
-  for (const auto& r : results) n += r.arch == arch && !r.passed;
-  return n;
-}
-
 }  // namespace
 
 // One <testsuite> per arch, one <testcase> per job.
-void write_junit_report(const std::string& path, const RunInfo& info, const std::vector<JobResult>& results) {
+std::string junit_report(const RunInfo& info, const std::vector<JobResult>& results) {
   std::ostringstream o;
   o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kvabench\">\n";
   for (const auto& s : summarize(results)) {
     o << "  <testsuite name=\"" << xml(s.arch) << "\" tests=\"" << s.jobs << "\" failures=\""
-      << failed_jobs(results, s.arch) << "\" errors=\"0\" time=\"" << s.wall_ms / 1000.0 << "\">\n";
+      << s.failed << "\" errors=\"0\" time=\"" << s.wall_ms / 1000.0 << "\">\n";
     for (const auto& r : results) {
       if (r.arch != s.arch) continue;
       o << "    <testcase classname=\"" << xml(r.arch) << "\" name=\"" << xml(r.testcase)
@@ -57,9 +50,7 @@ void write_junit_report(const std::string& path, const RunInfo& info, const std:
     o << "  </testsuite>\n";
   }
   o << "</testsuites>\n";
-  std::ofstream f(path);
-  f << o.str();
-  if (!f) throw std::runtime_error("cannot write " + path);
+  return o.str();
 }
 
 }  // namespace kva::runner

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <iostream>
 #include <map>
 #include <string>
 
@@ -68,7 +69,7 @@ JobResult lost_result(const Job& job, const std::string& why) {
   r.file = job.testcase->file;
   r.arch = job.arch->name;
   r.seed = job.seed;
-  r.failures.push_back({"", "worker crashed", why, std::nullopt, std::nullopt, "", ""});
+  r.failures.push_back({"", kWorkerCrashed, why, std::nullopt, std::nullopt, "", ""});
   return r;
 }
 
@@ -85,6 +86,11 @@ std::vector<JobResult> run_jobs(const std::vector<Job>& jobs, const JobOptions& 
     return results;
   }
   int n = static_cast<int>(std::min<std::size_t>(nprocs, jobs.size()));
+  // Workers keep each job's -v / --trace output; it is printed here in job order.
+  JobOptions worker_opts = opts;
+  worker_opts.keep_output = true;
+  std::size_t next_output = 0;
+  std::cerr.flush();
   std::fflush(nullptr);
   std::vector<Worker> workers;
   for (int w = 0; w < n; ++w) {
@@ -95,7 +101,7 @@ std::vector<JobResult> run_jobs(const std::vector<Job>& jobs, const JobOptions& 
     if (pid == 0) {
       ::close(p[0]);
       for (const auto& o : workers) ::close(o.fd);
-      worker(jobs, opts, w, n, p[1]);
+      worker(jobs, worker_opts, w, n, p[1]);
     }
     ::close(p[1]);
     workers.push_back({pid, p[0], "", true});
@@ -120,16 +126,28 @@ std::vector<JobResult> run_jobs(const std::vector<Job>& jobs, const JobOptions& 
       who[k]->buf.append(chunk, static_cast<std::size_t>(r));
       for (std::size_t index : take_frames(*who[k], got))
         if (progress) progress(got[index], got.size(), jobs.size());
+      for (auto it = got.find(next_output); it != got.end(); it = got.find(++next_output)) {
+        std::cerr << it->second.output;
+        it->second.output.clear();
+      }
     }
   }
-  for (auto& w : workers) {
+  std::vector<std::string> how(workers.size());  // how each worker ended, if abnormally
+  for (std::size_t w = 0; w < workers.size(); ++w) {
     int status = 0;
-    ::waitpid(w.pid, &status, 0);
+    ::waitpid(workers[w].pid, &status, 0);
+    if (WIFSIGNALED(status)) how[w] = " (killed by signal " + std::to_string(WTERMSIG(status)) + ")";
+    else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+      how[w] = " (exit status " + std::to_string(WEXITSTATUS(status)) + ")";
   }
+  for (std::size_t i = next_output; i < jobs.size(); ++i)  // after a job lost with its worker
+    if (auto it = got.find(i); it != got.end()) std::cerr << it->second.output;
+  std::cerr.flush();
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     auto it = got.find(i);
     results.push_back(it != got.end() ? std::move(it->second)
-                                      : lost_result(jobs[i], "the worker process running it exited early"));
+                                      : lost_result(jobs[i], "the worker process running it exited early" +
+                                                                 how[i % workers.size()]));
   }
   return results;
 }

@@ -1,6 +1,7 @@
 #include "runner/selector.h"
 
 #include <algorithm>
+#include <map>
 
 #include "archs/registry.h"
 
@@ -24,6 +25,26 @@ bool is_selector_map(const YAML::Node& n) {
   for (const auto& kv : n)
     if (!kv.first.IsScalar() || !is_selector_key(kv.first.Scalar())) return false;
   return true;
+}
+
+bool only_applies(const std::vector<std::string>& only, const ArchContext& ctx) {
+  if (only.empty()) return true;
+  return std::any_of(only.begin(), only.end(),
+                     [&](const std::string& k) { return k == ctx.arch || k == ctx.mode() || ctx.has_feature(k); });
+}
+
+ArchContext probe_arch_context(const std::string& arch) {
+  static std::map<std::string, ArchContext> cache;
+  auto it = cache.find(arch);
+  if (it != cache.end()) return it->second;
+  const ArchInfo* a = find_arch(arch);
+  if (!a) throw std::invalid_argument("unknown arch '" + arch + "'");
+  MachineConfig cfg;
+  cfg.ncpus = 1;
+  cfg.mem_bytes = 1u << 20;
+  ArchContext ctx{arch, a->create(cfg)->has_direct_map()};
+  cache.emplace(arch, ctx);
+  return ctx;
 }
 
 }  // namespace kva::runner

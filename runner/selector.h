@@ -32,6 +32,12 @@ bool is_feature_name(const std::string& name);
 bool is_selector_map(const YAML::Node& n);
 bool is_selector_key(const std::string& key);
 
+// A step's `only:` list (arch names and modes): empty means everywhere.
+bool only_applies(const std::vector<std::string>& only, const ArchContext& ctx);
+// The context of a registered arch without building a testcase machine: its mode comes from
+// one small probe machine per arch, built once per process and only when asked.
+ArchContext probe_arch_context(const std::string& arch);
+
 template <class T>
 class Selectable {
  public:
@@ -56,6 +62,7 @@ class Selectable {
       s.all_ = parse_one(n);
       return s;
     }
+    r.require_unique_keys(n, what, "selector key");
     for (const auto& kv : n) {
       std::string key = kv.first.Scalar();
       s.by_key_.emplace(key, parse_one(kv.second));

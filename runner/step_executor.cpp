@@ -5,16 +5,20 @@
 namespace kva::runner {
 
 namespace {
-bool applies(const RunContext& ctx, const Step& step) {
-  if (step.only.empty()) return true;
-  for (const auto& k : step.only)
-    if (k == ctx.arch().arch || k == ctx.arch().mode() || ctx.arch().has_feature(k)) return true;
-  return false;
-}
+thread_local std::optional<std::chrono::steady_clock::time_point> job_deadline;
 }  // namespace
 
+DeadlineScope::DeadlineScope(std::optional<std::chrono::steady_clock::time_point> deadline)
+    : saved_(job_deadline) {
+  job_deadline = deadline;
+}
+
+DeadlineScope::~DeadlineScope() { job_deadline = saved_; }
+
 bool execute_step(RunContext& ctx, const Step& step) {
-  if (!applies(ctx, step)) {
+  if (job_deadline && std::chrono::steady_clock::now() > *job_deadline)
+    throw JobTimedOut(step.label);
+  if (!only_applies(step.only, ctx.arch())) {
     if (ctx.log()) *ctx.log() << "  [" << ctx.arch().arch << "] line " << step.line << ": " << step.label << " (skipped: only " << step.only.front() << ")\n";
     return true;
   }
@@ -36,6 +40,8 @@ bool execute_step(RunContext& ctx, const Step& step) {
     return false;
   } catch (const JobStopped&) {
     return false;
+  } catch (const JobTimedOut&) {
+    throw;  // a race's op ran out of time: the whole job stops
   } catch (const StepError& e) {
     ctx.fail({"", "step cannot run", e.what(), std::nullopt, std::nullopt, "", ""});
     return false;

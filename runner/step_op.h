@@ -14,6 +14,9 @@
 namespace kva::runner {
 
 // What names are defined so far, in step order: validation of references happens at parse time.
+// A name is usable by a later step only where its defining step surely ran and defined it: not
+// where that step was skipped by `only:`, and never after a step that expects an error (when
+// the error happens, the step defines nothing).
 class ParseContext {
  public:
   enum class Kind { Page, SfBuf, Kva, Label, Thread, Buffer, File, Op };
@@ -22,8 +25,12 @@ class ParseContext {
   const YamlReader& reader() const { return r_; }
   const Testcase& testcase() const { return tc_; }
 
+  // The step being parsed (parse_step brackets each step with these; race steps nest).
+  void enter_step(int line, std::vector<std::string> only, bool expects_error);
+  void leave_step();
+
   void define(const YAML::Node& at, const std::string& name, Kind kind);
-  // Checks that `name` (at node `at`) is defined with this kind.
+  // Checks that `name` (at node `at`) is defined with this kind, wherever the current step runs.
   void require(const YAML::Node& at, const std::string& name, Kind kind) const;
   bool defined(const std::string& name, Kind kind) const;
 
@@ -49,11 +56,36 @@ class ParseContext {
   int next_step_number = 1;
 
  private:
+  // Where a step runs: the `only:` lists of it and of its enclosing steps (all must apply).
+  using Where = std::vector<std::vector<std::string>>;
+  struct StepScope {
+    int line;
+    std::vector<std::string> only;
+    bool expects_error;
+  };
+  struct NameInfo {
+    Kind kind = Kind::Page;
+    int line = 0;            // of the defining step (0: the testcase's threads)
+    Where where;             // where the defining step runs
+    bool after_error = false;  // the defining step (or an enclosing one) expects an error
+  };
+  struct ForwardUse {
+    YAML::Node at;
+    std::string name;
+    Where where;
+  };
+  Where current_where() const;
+  void check_defined_where(const YAML::Node& at, const std::string& name, const NameInfo& def,
+                           const Where& use) const;
+  // An arch in the testcase's scope where `use` runs and `def` does not, if any.
+  std::optional<std::string> uncovered_arch(const Where& use, const Where& def) const;
+
   const YamlReader& r_;
   const Testcase& tc_;
-  std::map<std::string, Kind> names_;
+  std::map<std::string, NameInfo> names_;
   std::map<std::string, std::string> race_owner_;  // names defined inside a race list -> thread
-  std::vector<std::pair<YAML::Node, std::string>> forward_labels_;
+  std::vector<StepScope> scopes_;
+  std::vector<ForwardUse> forward_labels_;
 };
 
 using StepParser = std::function<std::unique_ptr<StepOp>(Fields&, ParseContext&)>;

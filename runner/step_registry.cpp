@@ -1,6 +1,7 @@
 // The op table and the parsing of one step entry.
 #include <algorithm>
 
+#include "archs/registry.h"
 #include "runner/selector.h"
 #include "runner/step_op.h"
 
@@ -34,20 +35,79 @@ const std::map<std::string, OpDef>& op_table() {
 }  // namespace
 
 ParseContext::ParseContext(const YamlReader& r, const Testcase& tc) : r_(r), tc_(tc) {
-  for (const auto& t : tc.threads) names_[t.name] = Kind::Thread;
+  for (const auto& t : tc.threads) names_[t.name].kind = Kind::Thread;
+}
+
+void ParseContext::enter_step(int line, std::vector<std::string> only, bool expects_error) {
+  scopes_.push_back({line, std::move(only), expects_error});
+}
+
+void ParseContext::leave_step() { scopes_.pop_back(); }
+
+ParseContext::Where ParseContext::current_where() const {
+  Where w;
+  for (const auto& s : scopes_)
+    if (!s.only.empty()) w.push_back(s.only);
+  return w;
 }
 
 void ParseContext::define(const YAML::Node& at, const std::string& name, Kind kind) {
   auto it = names_.find(name);
   if (it != names_.end())
-    throw r_.error(at, "'" + name + "' is already defined (as a " + kind_name(it->second) + ")");
-  names_[name] = kind;
+    throw r_.error(at, "'" + name + "' is already defined (as a " + kind_name(it->second.kind) + ")");
+  NameInfo info;
+  info.kind = kind;
+  info.line = scopes_.empty() ? 0 : scopes_.back().line;
+  info.where = current_where();
+  // A label names the step itself (its counters are snapshotted even when it raises its
+  // expected error); other names are results the error would prevent.
+  for (const auto& s : scopes_) info.after_error |= s.expects_error && kind != Kind::Label;
+  names_[name] = std::move(info);
   if (race_thread) race_owner_[name] = *race_thread;
 }
 
 bool ParseContext::defined(const std::string& name, Kind kind) const {
   auto it = names_.find(name);
-  return it != names_.end() && it->second == kind;
+  return it != names_.end() && it->second.kind == kind;
+}
+
+std::optional<std::string> ParseContext::uncovered_arch(const Where& use, const Where& def) const {
+  if (def.empty()) return std::nullopt;
+  // Fast path without probing any arch: the definition's conditions are among the use's own.
+  if (std::all_of(def.begin(), def.end(), [&](const auto& d) {
+        return std::find(use.begin(), use.end(), d) != use.end();
+      }))
+    return std::nullopt;
+  auto runs = [](const Where& w, const ArchContext& a) {
+    return std::all_of(w.begin(), w.end(), [&](const auto& only) { return only_applies(only, a); });
+  };
+  std::vector<std::string> scope = tc_.archs;
+  if (scope.empty())  // --arch may select any registered arch
+    for (const auto& a : arch_registry()) scope.push_back(a.name);
+  for (const auto& name : scope) {
+    ArchContext a = probe_arch_context(name);
+    if (runs(use, a) && !runs(def, a)) return name;
+  }
+  return std::nullopt;
+}
+
+void ParseContext::check_defined_where(const YAML::Node& at, const std::string& name,
+                                       const NameInfo& def, const Where& use) const {
+  std::string where = "line " + std::to_string(def.line);
+  if (def.after_error)
+    throw r_.error(at, "'" + name + "' is defined by a step that expects an error (" + where +
+                           "): when the error happens that step defines nothing, so no other step may use it");
+  if (auto arch = uncovered_arch(use, def.where)) {
+    std::string only;
+    for (const auto& list : def.where) {
+      std::string keys;
+      for (const auto& k : list) keys += (keys.empty() ? "" : ", ") + k;
+      only += (only.empty() ? "" : " and ") + std::string("only: [") + keys + "]";
+    }
+    throw r_.error(at, "'" + name + "' is defined at " + where + " by a step that runs " + only +
+                           "; this step also runs on " + *arch +
+                           ", where that step is skipped (restrict it with only:)");
+  }
 }
 
 void ParseContext::require(const YAML::Node& at, const std::string& name, Kind kind) const {
@@ -55,13 +115,14 @@ void ParseContext::require(const YAML::Node& at, const std::string& name, Kind k
   if (it == names_.end())
     throw r_.error(at, std::string("undefined ") + kind_name(kind) + " '" + name + "'" +
                            (kind == Kind::Thread ? "" : " (not defined by an earlier step)"));
-  if (it->second != kind)
-    throw r_.error(at, "'" + name + "' is a " + kind_name(it->second) + ", not a " +
+  if (it->second.kind != kind)
+    throw r_.error(at, "'" + name + "' is a " + kind_name(it->second.kind) + ", not a " +
                            kind_name(kind));
   auto owner = race_owner_.find(name);
   if (race_thread && owner != race_owner_.end() && owner->second != *race_thread)
     throw r_.error(at, "'" + name + "' is defined by racing thread '" + owner->second +
                            "'; its order relative to this op is not fixed");
+  check_defined_where(at, name, it->second, current_where());
 }
 
 std::string ParseContext::page(Fields& f, const std::string& key) {
@@ -102,12 +163,17 @@ std::string ParseContext::label(Fields& f, const std::string& key) {
 std::string ParseContext::forward_label(Fields& f, const std::string& key) {
   YAML::Node n = f.require(key);
   std::string name = r_.name(n, f.what() + "." + key);
-  forward_labels_.emplace_back(n, name);
+  forward_labels_.push_back({n, name, current_where()});
   return name;
 }
 
 void ParseContext::finish() const {
-  for (const auto& [n, name] : forward_labels_) require(n, name, Kind::Label);
+  for (const auto& use : forward_labels_) {
+    auto it = names_.find(use.name);
+    if (it == names_.end() || it->second.kind != Kind::Label)
+      require(use.at, use.name, Kind::Label);  // throws the usual message
+    check_defined_where(use.at, use.name, it->second, use.where);
+  }
 }
 
 std::optional<std::string> ParseContext::optional_thread(Fields& f) {
@@ -178,15 +244,10 @@ Step parse_step(const YAML::Node& entry, ParseContext& pc) {
   step.op = op;
   step.line = kv.first.Mark().line + 1;
   int number = pc.next_step_number++;
+  if (number > Limits::max_steps)
+    throw r.error(entry, "too many steps: at most " + std::to_string(Limits::max_steps) +
+                             " per testcase, race ops included");
   Fields f(r, kv.second, op, def->primary);
-  if (f.has("label")) {
-    YAML::Node ln = f.get("label");
-    step.label = r.name(ln, op + ".label");
-    pc.define(ln, step.label, ParseContext::Kind::Label);
-  } else {
-    step.label = "#" + std::to_string(number) + " " + op;
-    if (pc.race_thread) step.label = *pc.race_thread + ":" + step.label;
-  }
   if (f.has("only")) {
     YAML::Node only = f.get("only");
     step.only = r.str_list(only, op + ".only");
@@ -196,7 +257,17 @@ Step parse_step(const YAML::Node& entry, ParseContext& pc) {
                                 "' is neither an arch, a mode (pool, dmap) nor a feature (docs/testcases.md)");
   }
   if (f.has("expect_error")) step.expect_error = r.str(f.get("expect_error"), op + ".expect_error");
+  pc.enter_step(step.line, step.only, step.expect_error.has_value());
+  if (f.has("label")) {
+    YAML::Node ln = f.get("label");
+    step.label = r.name(ln, op + ".label");
+    pc.define(ln, step.label, ParseContext::Kind::Label);
+  } else {
+    step.label = "#" + std::to_string(number) + " " + op;
+    if (pc.race_thread) step.label = *pc.race_thread + ":" + step.label;
+  }
   step.impl = def->parse(f, pc);
+  pc.leave_step();
   f.finish();
   return step;
 }

@@ -60,11 +60,14 @@ struct PageCheck : StepOp {
   }
 };
 
-// offset/len within one page, defaults [0, default_len).
-void parse_range(Fields& f, std::size_t& offset, std::size_t& len, std::size_t default_len) {
+// offset/len within one page: offset defaults to 0, len to default_len (nullopt: the rest of
+// the page from offset).
+void parse_range(Fields& f, std::size_t& offset, std::size_t& len,
+                 std::optional<std::size_t> default_len) {
   const YamlReader& r = f.reader();
   offset = f.has("offset") ? r.integer(f.get("offset"), f.what() + ".offset", 0, PAGE_SIZE - 1) : 0;
-  len = f.has("len") ? r.integer(f.get("len"), f.what() + ".len", 1, PAGE_SIZE) : default_len;
+  len = f.has("len") ? r.integer(f.get("len"), f.what() + ".len", 1, PAGE_SIZE)
+                     : default_len.value_or(PAGE_SIZE - offset);
   if (offset + len > PAGE_SIZE)
     throw r.error(f.node(), f.what() + ": offset + len exceeds the page size");
 }
@@ -105,8 +108,7 @@ std::vector<OpDef> page_ops() {
          auto op = std::make_unique<PageFill>();
          op->page = pc.page(f);
          op->pattern = BytePattern::parse(pc.reader(), f.require("fill"), "page_fill.fill");
-         parse_range(f, op->offset, op->len, PAGE_SIZE);
-         if (!f.has("len")) op->len = PAGE_SIZE - op->offset;
+         parse_range(f, op->offset, op->len, std::nullopt);
          return op;
        }},
       {"page_wire", "page", [](Fields& f, ParseContext& pc) { return page_call(f, pc, &PhysicalMemory::vm_page_wire); }},

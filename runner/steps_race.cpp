@@ -50,6 +50,7 @@ std::vector<OpDef> race_ops() {
          auto op = std::make_unique<Race>();
          YAML::Node threads = f.require("threads");
          r.require_map(threads, "race.threads");
+         r.require_unique_keys(threads, "race.threads", "thread");
          for (const auto& kv : threads) {
            std::string t = r.name(kv.first, "race.threads");
            pc.require(kv.first, t, ParseContext::Kind::Thread);

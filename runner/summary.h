@@ -13,8 +13,8 @@ namespace kva::runner {
 struct ArchSummary {
   std::string arch;
   std::string mode;  // "pool" / "dmap", "?" if no machine of this arch was built
-  int passed = 0, failed = 0;  // testcases; one fails if any of its seeds fails
-  int jobs = 0;                // testcase x seed runs
+  int passed = 0, failed = 0;  // jobs (testcase x seed runs) on this arch
+  int jobs = 0;                // passed + failed
   std::int64_t stale_observed = 0, stale_architectural = 0;
   std::int64_t local_invalidations = 0, ipis = 0, broadcasts = 0, guest_instructions = 0;
   // buffer cache: I/Os, buffers given KVA / lazily unmapped, bogus_page substitutions, lost writes

@@ -35,6 +35,10 @@ struct Limits {
   static constexpr int max_seeds = 100;
   static constexpr std::uint64_t max_access = 64u << 10;   // bytes per read/write/copy
   static constexpr int max_reserve_pages = 1024;            // kva_reserve, all steps together
+  // Parsed steps cost a few KB each: these bound the memory a run's input can claim.
+  static constexpr int max_steps = 10000;          // per testcase, race ops included
+  static constexpr int max_total_steps = 200000;   // over all testcases of a run
+  static constexpr std::uint64_t max_file_bytes = 1u << 20;  // per testcase file
 };
 
 // machine.buf: the buffer cache (BufConfig); invariant checks are on unless turned off.
@@ -60,9 +64,9 @@ struct MachineSpec {
   int cpus = 2;
   std::uint64_t mem_bytes = 16u << 20;
   int nsfbufs = 64;
-  std::optional<AdBits> ad;  // machine.ad; nullopt: --ad, else the arch's own
   BufSpec buf;
   DeviceSpec device;
+  std::optional<AdBits> ad = std::nullopt;  // machine.ad; nullopt: --ad, else the arch's own
 };
 
 struct ThreadSpec {
@@ -90,6 +94,7 @@ struct Testcase {
   std::vector<ThreadSpec> threads;
   std::vector<Step> steps;
   int seeds = 1;  // run with seeds base .. base+seeds-1
+  int nsteps = 0; // steps, race ops included
   std::vector<CounterExpectation> expect;        // end-of-test counters
   // Declared: staleness is allowed and these counts are checked. Absent: any stale access fails.
   std::optional<std::vector<CounterExpectation>> expect_stale;

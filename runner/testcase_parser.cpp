@@ -2,11 +2,16 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
+
+#include <yaml-cpp/eventhandler.h>
 
 #include "archs/registry.h"
 #include "runner/machine_spec.h"
 #include "runner/step_op.h"
+#include "runner/utf8.h"
 
 namespace kva::runner {
 namespace fs = std::filesystem;
@@ -98,6 +103,7 @@ Testcase parse_document(const std::string& path, const YAML::Node& doc) {
   r.require_seq(steps, "steps");
   for (const auto& entry : steps) tc.steps.push_back(parse_step(entry, pc));
   pc.finish();
+  tc.nsteps = pc.next_step_number - 1;
 
   if (f.has("expect"))
     tc.expect = parse_counter_expectations(r, f.get("expect"), "expect", counter_groups());
@@ -106,16 +112,89 @@ Testcase parse_document(const std::string& path, const YAML::Node& doc) {
   return tc;
 }
 
+// Start marks of the first `max` documents. yaml-cpp 0.7 yields empty documents forever at
+// one position for some invalid inputs (e.g. a leading ','), so LoadAll would never return:
+// documents are counted up to a bound, and one that starts where the previous did is none.
+std::vector<YAML::Mark> document_starts(const std::string& text, std::size_t max) {
+  struct Starts : YAML::EventHandler {
+    std::vector<YAML::Mark> marks;
+    void OnDocumentStart(const YAML::Mark& m) override { marks.push_back(m); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+  } h;
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  while (h.marks.size() < max && parser.HandleNextDocument(h)) {
+    std::size_t n = h.marks.size();
+    if (n >= 2 && h.marks[n - 1].pos == h.marks[n - 2].pos) {
+      h.marks.pop_back();
+      break;
+    }
+  }
+  return h.marks;
+}
+
+// 1-based line and column of the first character that is neither blank nor in a comment;
+// {0, 0} when there is none.
+std::pair<int, int> first_content(const std::string& text) {
+  int line = 1, column = 1;
+  bool comment = false;
+  std::size_t bom = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+  for (std::size_t i = bom; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\n') {
+      ++line;
+      column = 1;
+      comment = false;
+      continue;
+    }
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++column;
+    if (comment || c == ' ' || c == '\t' || c == '\r') continue;
+    if (c == '#') {
+      comment = true;
+      continue;
+    }
+    return {line, column - 1};
+  }
+  return {0, 0};
+}
+
 }  // namespace
 
-Testcase parse_testcase_file(const std::string& path) {
+Testcase parse_testcase_text(const std::string& path, const std::string& text) {
+  if (std::size_t bad = first_invalid_utf8(text); bad != std::string::npos) {
+    // Everything before `bad` is valid UTF-8: count characters, not bytes, for the column.
+    std::size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+    line_start = line_start == std::string::npos || bad == 0 ? 0 : line_start + 1;
+    int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + bad, '\n'));
+    int column = 1;
+    for (std::size_t i = line_start; i < bad; ++i)
+      column += (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+    throw InputError(path, line, column, "invalid UTF-8 (testcase files are UTF-8 text)");
+  }
   YAML::Node doc;
+  std::vector<YAML::Mark> starts;
   try {
-    doc = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw InputError(path, 0, 0, "cannot open file");
+    doc = YAML::Load(text);
+    starts = document_starts(text, 2);
   } catch (const YAML::Exception& e) {
     throw InputError(path, e.mark, e.msg);
+  }
+  if (starts.size() > 1)
+    throw InputError(path, starts[1].line + 1, starts[1].column + 1,
+                     "a testcase file holds one YAML document, not several");
+  if (doc.IsNull()) {
+    auto [line, column] = first_content(text);
+    if (line == 0)
+      throw InputError(path, 1, 1, "empty testcase (no YAML content): a testcase is a mapping with "
+                                   "format, name, description and steps");
+    throw InputError(path, line, column, "a testcase file is a mapping (format, name, steps, ...)");
   }
   try {
     return parse_document(path, doc);
@@ -124,6 +203,21 @@ Testcase parse_testcase_file(const std::string& path) {
   } catch (const YAML::Exception& e) {
     throw InputError(path, e.mark, e.msg);
   }
+}
+
+Testcase parse_testcase_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, 0, 0, "cannot open file");
+  std::string text;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > Limits::max_file_bytes)
+      throw InputError(path, 0, 0, "file is larger than " + std::to_string(Limits::max_file_bytes) +
+                                       " bytes (the limit for a testcase file)");
+  }
+  if (in.bad()) throw InputError(path, 0, 0, "cannot read file");
+  return parse_testcase_text(path, text);
 }
 
 std::vector<std::string> expand_testcase_paths(const std::vector<std::string>& paths) {
@@ -152,8 +246,14 @@ std::vector<std::string> expand_testcase_paths(const std::vector<std::string>& p
 std::vector<Testcase> load_testcases(const std::vector<std::string>& paths) {
   std::vector<Testcase> out;
   std::map<std::string, std::string> seen;
+  long total_steps = 0;
   for (const auto& file : expand_testcase_paths(paths)) {
     Testcase tc = parse_testcase_file(file);
+    total_steps += tc.nsteps;
+    if (total_steps > Limits::max_total_steps)
+      throw InputError(file, 0, 0, "too many steps in this run: the testcases up to this one have " +
+                                       std::to_string(total_steps) + " (the limit is " +
+                                       std::to_string(Limits::max_total_steps) + ")");
     auto [it, fresh] = seen.emplace(tc.name, file);
     if (!fresh) throw InputError(file, 0, 0, "testcase name '" + tc.name + "' is also used by " + it->second);
     out.push_back(std::move(tc));

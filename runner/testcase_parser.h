@@ -9,6 +9,8 @@
 namespace kva::runner {
 
 Testcase parse_testcase_file(const std::string& path);
+// The same for text already in memory; `path` names it in errors and results.
+Testcase parse_testcase_text(const std::string& path, const std::string& text);
 // Files and directories (searched recursively for *.yaml / *.yml, in name order).
 std::vector<std::string> expand_testcase_paths(const std::vector<std::string>& paths);
 // Parses every file; rejects two testcases with the same name.

@@ -17,6 +17,15 @@ void YamlReader::require_seq(const YAML::Node& n, const std::string& what) const
   if (!n.IsSequence()) throw error(n, what + ": expected a list");
 }
 
+void YamlReader::require_unique_keys(const YAML::Node& map, const std::string& what,
+                                     const std::string& noun) const {
+  if (!map.IsMap()) return;
+  std::set<std::string> keys;
+  for (const auto& kv : map)
+    if (kv.first.IsScalar() && !keys.insert(kv.first.Scalar()).second)
+      throw error(kv.first, what + ": " + noun + " '" + kv.first.Scalar() + "' is given twice");
+}
+
 std::string YamlReader::str(const YAML::Node& n, const std::string& what) const {
   if (!n.IsScalar()) throw error(n, what + ": expected a scalar value");
   return n.Scalar();
@@ -46,9 +55,7 @@ bool YamlReader::boolean(const YAML::Node& n, const std::string& what) const {
   throw error(n, what + ": expected true or false, got '" + s + "'");
 }
 
-std::uint64_t YamlReader::size(const YAML::Node& n, const std::string& what,
-                               std::uint64_t max) const {
-  std::string s = str(n, what);
+std::optional<std::uint64_t> parse_size(const std::string& s) {
   std::uint64_t mult = 1;
   std::string digits = s;
   if (!s.empty()) {
@@ -62,10 +69,17 @@ std::uint64_t YamlReader::size(const YAML::Node& n, const std::string& what,
   }
   if (digits.empty() || digits.size() > 12 ||
       digits.find_first_not_of("0123456789") != std::string::npos)
-    throw error(n, what + ": expected a size like 4096, 64K, 16M or 1G, got '" + s + "'");
-  std::uint64_t v = std::stoull(digits) * mult;
-  if (v > max) throw error(n, what + ": " + s + " exceeds the limit of " + std::to_string(max) + " bytes");
-  return v;
+    return std::nullopt;
+  return std::stoull(digits) * mult;
+}
+
+std::uint64_t YamlReader::size(const YAML::Node& n, const std::string& what,
+                               std::uint64_t max) const {
+  std::string s = str(n, what);
+  std::optional<std::uint64_t> v = parse_size(s);
+  if (!v) throw error(n, what + ": expected a size like 4096, 64K, 16M or 1G, got '" + s + "'");
+  if (*v > max) throw error(n, what + ": " + s + " exceeds the limit of " + std::to_string(max) + " bytes");
+  return *v;
 }
 
 std::vector<std::string> YamlReader::str_list(const YAML::Node& n, const std::string& what) const {
@@ -99,10 +113,7 @@ Fields::Fields(const YamlReader& r, const YAML::Node& node, std::string what, co
     if (primary) throw r.error(node, what_ + ": expected a mapping or a value for '" + primary_ + "'");
     throw r.error(node, what_ + ": expected a mapping");
   }
-  std::set<std::string> keys;
-  for (const auto& kv : node_)
-    if (kv.first.IsScalar() && !keys.insert(kv.first.Scalar()).second)
-      throw r.error(kv.first, what_ + ": field '" + kv.first.Scalar() + "' is given twice");
+  r.require_unique_keys(node_, what_, "field");
 }
 
 bool Fields::has(const std::string& key) const {

@@ -2,6 +2,7 @@
 // and a map's unknown keys are rejected (a misspelt field must not be silently ignored).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -11,6 +12,9 @@
 #include "runner/input_error.h"
 
 namespace kva::runner {
+
+// "16M", "1G", "4096", "64K" in bytes; nullopt when not of that form.
+std::optional<std::uint64_t> parse_size(const std::string& s);
 
 // Typed conversions of single nodes; `what` names the value in error messages.
 class YamlReader {
@@ -31,6 +35,10 @@ class YamlReader {
   std::string name(const YAML::Node& n, const std::string& what) const;
   void require_map(const YAML::Node& n, const std::string& what) const;
   void require_seq(const YAML::Node& n, const std::string& what) const;
+  // Rejects a mapping that gives a key twice (yaml-cpp keeps both; the second would be ignored
+  // or, for name-keyed maps such as race.threads, make two entries of one name).
+  void require_unique_keys(const YAML::Node& map, const std::string& what,
+                           const std::string& noun = "key") const;
 
  private:
   std::string file_;

@@ -3,10 +3,18 @@
 #   Debian packages: C/C++ libraries and tools.
 #   PyPI (into .venv/): Python packages, plus Unicorn and Capstone, whose wheels carry the
 #   C headers and shared libraries we link against (see docs/dependencies.md for why).
+# --fuzz also installs clang and its compiler runtime (libFuzzer, sanitizers) for `make fuzz`;
+# nothing else needs clang.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev llvm g++ make)
+for arg in "$@"; do
+  case "$arg" in
+    --fuzz) DEBIAN_PACKAGES+=(clang libclang-rt-dev) ;;
+    *) echo "deps: unknown option $arg (use --fuzz)" >&2; exit 2 ;;
+  esac
+done
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 REQS=scripts/requirements.txt

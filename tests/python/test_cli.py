@@ -1,5 +1,6 @@
 """The CLI's listings, exit statuses, machine-readable outputs and determinism."""
 import json
+import os
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -178,3 +179,98 @@ def test_summary_reports_the_buffer_cache(kvabench_bin, tmp_path):
         # then fsync's read around the dirty page and its write
         assert row["buf_ios"] == 4 and row["bogus_pages"] == 1 and row["lost_writes"] == 0
         assert row["kva_maps"] >= 1 and row["kva_lazy_unmaps"] == 0
+
+
+def _seeded(name, seeds, read_expect):
+    return f"""\
+format: 1
+name: {name}
+description: one page read back through an sf_buf, {seeds} seeds
+machine: {{cpus: 2, nsfbufs: 2}}
+threads:
+  - {{name: t0, cpu: 0}}
+seeds: {seeds}
+steps:
+  - page_alloc: {{as: p1, fill: 0x5a}}
+  - sf_buf_alloc: {{thread: t0, page: p1, as: s1}}
+  - read: {{cpu: 1, sf: s1, len: 2, expect: {{bytes: "{read_expect}"}}}}
+"""
+
+
+def test_summary_columns_count_jobs(kvabench_bin, tmp_path):
+    """docs/testcases.md: passed / failed are jobs (testcase x seed on that arch), and they add
+    up to the closing line's totals."""
+    (tmp_path / "good.yaml").write_text(_seeded("good", 3, "5a 5a"))
+    (tmp_path / "bad.yaml").write_text(_seeded("bad", 2, "00 00"))
+    junit = tmp_path / "r.xml"
+    proc, data = kvabench_cli.run_json(tmp_path, tmp_path / "good.yaml", tmp_path / "bad.yaml",
+                                       "--arch", "ref,ref-dmap", "--junit", junit)
+    assert proc.returncode == 1
+    for row in data["summary"]:
+        assert (row["passed"], row["failed"], row["jobs"]) == (3, 2, 5), row
+    table = {l.split()[0]: l.split() for l in proc.stdout.splitlines() if l.split()[:1] in (["ref"], ["ref-dmap"])}
+    assert {arch: cols[2:4] for arch, cols in table.items()} == {"ref": ["3", "2"], "ref-dmap": ["3", "2"]}
+    assert "6 of 10 jobs passed" in proc.stdout
+    suites = {s.get("name"): s for s in ET.parse(junit).getroot().iter("testsuite")}
+    assert all((s.get("tests"), s.get("failures")) == ("5", "2") for s in suites.values())
+
+
+@pytest.mark.parametrize("option", ["--json", "--junit"])
+def test_unwritable_report_path_fails_before_running(kvabench_bin, tmp_path, option):
+    for target in (tmp_path / "no" / "such" / "dir" / "r.out", tmp_path):
+        proc = kvabench_cli.run("run", SF / "hash_hit_refcount.yaml", option, target)
+        assert proc.returncode == 2, proc.stdout
+        assert f"{option}: " in proc.stderr and str(target) in proc.stderr
+        assert proc.stdout == ""  # no job ran, no summary
+
+
+def test_json_and_junit_must_differ(kvabench_bin, tmp_path):
+    out = tmp_path / "same"
+    proc = kvabench_cli.run("run", SF / "hash_hit_refcount.yaml", "--json", out, "--junit", out)
+    assert proc.returncode == 2 and "same file" in proc.stderr
+
+
+def test_reports_are_utf8_and_independent_of_jobs_for_any_file_name(kvabench_bin, tmp_path):
+    """A file name that is not UTF-8 (Linux allows it) comes out as U+FFFD in both reports,
+    the same with -j 1 and -j 2 (results cross a pipe with -j 2)."""
+    name = os.fsdecode(b"odd\xff\xfename.yaml")
+    (tmp_path / name).write_text((SF / "hash_hit_refcount.yaml").read_text())
+    reports = {}
+    for jobs in ("1", "2"):
+        junit = tmp_path / f"r{jobs}.xml"
+        proc, data = kvabench_cli.run_json(tmp_path, tmp_path / name, "-j", jobs, "--junit", junit,
+                                           name=f"r{jobs}.json")
+        assert proc.returncode == 0, proc.stdout
+        assert data["results"][0]["file"].endswith("odd\ufffd\ufffdname.yaml")
+        for r in data["results"]:
+            r.pop("wall_ms")
+        reports[jobs] = (data["results"], ET.parse(junit).getroot().find(".//testcase").get("file"))
+    assert reports["1"] == reports["2"]
+
+
+def test_a_dead_worker_is_a_crash_not_a_failure(kvabench_bin, tmp_path):
+    """A -j worker that dies (here: killed) loses its jobs: they are reported as 'worker
+    crashed' with how it died, and the exit status is 3, not the testcases' 1."""
+    import signal
+    import subprocess
+    import time
+
+    path = tmp_path / "slow.yaml"
+    path.write_text(_seeded("slow", 20, "5a 5a").replace(
+        "  - read: {cpu: 1, sf: s1, len: 2",
+        "  - read: {cpu: 1, sf: s1, len: 2, expect: {pattern: 0x5a}}\n" * 4000 + "  - read: {cpu: 1, sf: s1, len: 2"))
+    proc = subprocess.Popen([str(kvabench_bin), "run", path, "--arch", "ref", "-j", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    children = f"/proc/{proc.pid}/task/{proc.pid}/children"
+    deadline = time.monotonic() + 30
+    pids = []
+    while not pids and time.monotonic() < deadline:
+        with open(children) as f:
+            pids = [int(p) for p in f.read().split()]
+        time.sleep(0.01)
+    assert pids, "no worker process appeared"
+    os.kill(pids[0], signal.SIGKILL)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, out[-2000:]
+    assert "worker crashed: the worker process running it exited early (killed by signal 9)" in out
+    assert "job(s) lost with a worker process that died" in err

@@ -1,0 +1,80 @@
+// The op sequences of the differential fuzzer: a table of op families, each decoding bytes
+// into ops that are *correct* uses of the kernel interfaces (so any stale access or any
+// difference from the reference MMU is a bug), and each op applying to any World by handle.
+//
+// Decoders consult the reference world (handle states) and a protocol model (which CPUs may
+// still cache an outdated translation of each reserved page) and repair what would be misuse:
+// an access by a CPU that may hold a stale translation is preceded by its invalidation. A new
+// subsystem (the buffer cache, files) adds a family: a *_ops() function and one table line.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/cpuset.h"
+#include "tests/fuzz/opseq/byte_source.h"
+#include "tests/fuzz/opseq/world.h"
+
+namespace kva::fuzz {
+
+// What one op did on one world, in arch-independent terms; worlds are compared on it.
+struct Outcome {
+  Outcome() = default;
+  explicit Outcome(std::string w) : what(std::move(w)) {}
+  std::string what = "ok";          // "ok", "page fault", "error: ...", an sf_buf, ...
+  std::vector<std::uint8_t> bytes;  // what a read returned
+  bool error = false;               // a KvaError other than a page fault: misuse, never expected
+  bool operator==(const Outcome& o) const { return what == o.what && bytes == o.bytes; }
+};
+
+struct Op {
+  std::string text;  // for reports: "read cpu1 sf#2+100 len 16"
+  std::function<Outcome(World&)> apply;
+};
+
+// Decoder state: the reference world and what a correct caller knows.
+struct Model {
+  explicit Model(World& reference);
+  World& ref;
+  int ncpus;
+  // Per reservation, per page: CPUs whose TLB may hold an outdated translation (an access
+  // from them must invalidate first), and the page handle its PTE maps (-1: none).
+  struct KvaPage {
+    CpuSet stale;
+    int page = -1;
+  };
+  std::vector<std::vector<KvaPage>> kva;
+  std::vector<int> pte_refs;  // page handle -> reservation PTEs mapping it
+  static constexpr int max_pages = 24, max_reservations = 6, max_reservation_pages = 4;
+
+  // Handles in a given state, for decoders to choose from.
+  std::vector<int> live_pages() const;
+  std::vector<int> idle_threads() const;
+  std::vector<int> live_sfs() const;
+  bool page_in_use(int page) const;  // by an sf_buf (live or pending) or a reservation PTE
+  int thread_cpu(int thread) const { return thread % ncpus; }
+};
+
+struct OpDef {
+  const char* name;
+  // Appends zero or more ops (a repair may come first); appends nothing when the op has no
+  // valid form now (e.g. no live sf_buf to free).
+  std::function<void(ByteSource&, Model&, std::vector<Op>&)> decode;
+};
+
+std::vector<OpDef> page_ops();
+std::vector<OpDef> sf_buf_ops();
+std::vector<OpDef> pmap_ops();
+std::vector<OpDef> access_ops();
+const std::vector<OpDef>& op_table();  // every family's ops, in a fixed order
+
+// Shared by decoders: invalidations an access by `cpu` to reserved pages [first, first+n)
+// needs first, appended to `out` (and the model updated).
+// One of `from` chosen by the next byte; -1 when `from` is empty.
+int pick(ByteSource& src, const std::vector<int>& from);
+// Page contents and written data: a function of a seed and the page offset.
+std::vector<std::uint8_t> pattern(std::uint8_t seed, std::size_t offset, std::size_t len);
+void repair_stale(Model& m, int cpu, int kva, int first, int n, std::vector<Op>& out);
+std::string hex(std::uint64_t v);
+
+}  // namespace kva::fuzz
