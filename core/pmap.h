@@ -37,7 +37,7 @@ struct MachineConfig {
   ExecMode exec_mode = ExecMode::Fast;      // emulated archs only; same results either way
   // Accessed/dirty bit maintenance; nullopt: the arch's own (hardware). The registry refuses
   // Software where capabilities().software_ad is false.
-  std::optional<AdBits> ad_bits;
+  std::optional<AdBits> ad_bits = std::nullopt;
 };
 
 class Pmap {

@@ -76,6 +76,13 @@ struct PmapCapabilities {
   bool walk_cache = false;             // upper-level entries may be cached (paging-structure caches)
   bool root_registers = false;         // top-level entries held in registers until a root reload
   bool requires_break_before_make = false;
+  // FreeBSD riscv's kernel invalidation protocol: remote fences are SBI remote sfence.vma calls
+  // with a hart mask (counted as broadcasts; the kernel sends no IPIs), pmap_qenter invalidates
+  // even over invalid entries, and a range invalidation fences each hart's whole TLB.
+  bool sbi_invalidation = false;
+  // A single-address invalidation removes only leaf entries (riscv sfence.vma rs1!=x0); cached
+  // non-leaf entries survive it, unlike x86's INVLPG, which drops every walk-cache entry.
+  bool page_fence_keeps_tables = false;
   bool caches_invalid_entries = false; // a walk that found nothing may be cached (negative)
   bool growable_kva = false;           // growable_kva() is non-empty; growkernel works
   // A write that finds only a read-only cached entry re-walks or faults, and either drops that

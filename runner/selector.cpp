@@ -7,12 +7,30 @@
 
 namespace kva::runner {
 
+namespace {
+// Mode keys that stand for a feature of the same name, most specific first.
+const std::vector<std::string>& feature_mode_keys() {
+  static const std::vector<std::string> keys = {"sbi", "leaf_fence"};
+  return keys;
+}
+}  // namespace
+
 bool is_selector_key(const std::string& key) {
-  return key == "pool" || key == "dmap" || key == "default" || find_arch(key) != nullptr;
+  const auto& fk = feature_mode_keys();
+  return key == "pool" || key == "dmap" || key == "default" || find_arch(key) != nullptr ||
+         std::find(fk.begin(), fk.end(), key) != fk.end();
 }
 
 bool ArchContext::has_feature(const std::string& f) const {
   return std::find(features.begin(), features.end(), f) != features.end();
+}
+
+std::vector<std::string> ArchContext::mode_keys() const {
+  std::vector<std::string> keys;
+  for (const std::string& k : feature_mode_keys())
+    if (has_feature(k)) keys.push_back(k);
+  keys.push_back(mode());
+  return keys;
 }
 
 bool is_feature_name(const std::string& name) {

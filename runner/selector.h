@@ -1,8 +1,14 @@
-// Values that may differ per arch or per sf_buf mode. A YAML value is either plain (applies
-// everywhere) or a selector map whose keys are arch names, `pool` / `dmap` (no direct map /
-// direct map, i.e. Pmap::has_direct_map()) and `default`. The most specific key wins:
-// arch name, then mode, then default. When nothing matches, the expectation is not checked
-// on that arch.
+// Values that may differ per arch or per protocol. A YAML value is either plain (applies
+// everywhere) or a selector map whose keys are arch names, mode keys and `default`. Mode keys
+// name a property of the arch's mapping protocol:
+//   `sbi`   FreeBSD riscv's invalidation (feature sbi): remote fences are SBI calls counted as
+//           broadcasts (no kernel IPIs), qenter always invalidates, a range invalidation
+//           fences each hart's whole TLB;
+//   `leaf_fence` a single-address invalidation keeps cached non-leaf entries (feature
+//           leaf_fence: riscv sfence.vma with an address);
+//   `pool` / `dmap`  sf_buf without / with a direct map (Pmap::has_direct_map()).
+// The most specific key wins: arch name, then the mode keys in that order, then default. When
+// nothing matches, the expectation is not checked on that arch.
 #pragma once
 #include <functional>
 #include <map>
@@ -23,6 +29,8 @@ struct ArchContext {
   std::vector<std::string> features;  // Pmap::features(): "large_2m", "walk_cache", ...
   const char* mode() const { return direct_map ? "dmap" : "pool"; }
   bool has_feature(const std::string& f) const;
+  // The mode keys that apply, most specific first (ending with mode()).
+  std::vector<std::string> mode_keys() const;
 };
 
 // A feature name Pmap::features() may return (valid in `only:` and `requires:`).
@@ -46,7 +54,10 @@ class Selectable {
 
   const T* resolve(const ArchContext& ctx) const {
     if (all_) return &*all_;
-    for (const std::string& key : {ctx.arch, std::string(ctx.mode()), std::string("default")}) {
+    std::vector<std::string> keys = ctx.mode_keys();
+    keys.insert(keys.begin(), ctx.arch);
+    keys.push_back("default");
+    for (const std::string& key : keys) {
       auto it = by_key_.find(key);
       if (it != by_key_.end()) return &it->second;
     }

@@ -55,6 +55,8 @@ PmapCapabilities RiscvPmap<Format>::capabilities_for(const Platform&) {
   c.global_entries = true;
   c.walk_cache = true;
   c.caches_invalid_entries = true;
+  c.sbi_invalidation = true;
+  c.page_fence_keeps_tables = true;  // sfence.vma va orders leaf entries only
   c.growable_kva = true;
   c.software_ad = true;  // Svade, emulated on the host (QEMU only does Svadu)
   // A store that finds only a read-only entry re-walks, and the refill replaces it (what QEMU
