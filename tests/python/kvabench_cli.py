@@ -41,6 +41,14 @@ def list_jobs(*paths):
     return jobs
 
 
+def default_archs():
+    """The archs `kvabench run` uses when none is named: the registry's default set."""
+    proc = run("archs")
+    assert proc.returncode == 0, proc.stderr
+    return sorted(line.split()[0] for line in proc.stdout.splitlines()
+                  if line.strip() and "not in the default set" not in line)
+
+
 def listing_names(command):
     """First word of each line of `kvabench archs` / `kvabench faults`."""
     proc = run(command)
