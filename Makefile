@@ -60,6 +60,7 @@ BENCH_OUT ?= $(BUILD)/bench-results
 bench: build
 	$(BUILD)/bench/kvabench-bench --out $(BENCH_OUT) --kvabench $(BUILD)/runner/kvabench --testcases testcases/ $(BENCH_FLAGS)
 	$(PY) bench/plot_shootdown.py $(BENCH_OUT)/results.json $(BENCH_OUT)/shootdown.png
+	$(BUILD)/bench/kvabench-bench-model --benchmark_min_time=0.2
 
 clean:
 	rm -rf $(BUILD) $(SANITIZE_BUILD) $(FUZZ_BUILD)

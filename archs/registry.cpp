@@ -1,6 +1,7 @@
 #include "archs/registry.h"
 
 #include "archs/amd64/amd64_arch.h"
+#include "archs/arm64/arm64_arch.h"
 #include "archs/i386/i386_arch.h"
 #include "archs/ref/ref_arch.h"
 #include "archs/riscv64/riscv64_arch.h"
@@ -28,6 +29,7 @@ const std::vector<ArchInfo>& arch_registry() {
         amd64_arch_info(),
         i386_arch_info(),
         i386_pae_arch_info(),
+        arm64_arch_info(),
         riscv64_arch_info(),
         riscv64_sv48_arch_info(),
         ref_arch_info(),

@@ -5,7 +5,10 @@
 //   2. the floor: the same cycle recorded and replayed on bare Unicorn engines (emu/replay.h),
 //      and kvabench ÷ floor;
 //   3. shootdown scaling on a 64-vCPU machine: host µs, IPIs / broadcasts per shootdown;
-//   4. memory: peak RSS per vCPU for 1, 4, 16, 64 vCPUs; RSS after 1k and 1M remap cycles.
+//   4. memory: peak RSS per vCPU for 1, 4, 16, 64 vCPUs; RSS after 1k and 1M remap cycles;
+//   5. sendfile of 256 MiB through sf_bufs, every page read by the guest: pages/s;
+//   6. a random read / write / fsync mix on the buffer cache under buffer-map pressure: ops/s
+//      (bench/buf_workloads.h).
 // Results also go to <out>/results.json (bench/plot_shootdown.py draws the shootdown plot).
 //
 //   kvabench-bench [--quick] [--out DIR] [--kvabench BIN --testcases DIR]
@@ -25,6 +28,7 @@
 #include <vector>
 
 #include "archs/registry.h"
+#include "bench/buf_workloads.h"
 #include "bench/measure.h"
 #include "bench/remap_cycle.h"
 #include "emu/emulated_pmap.h"
@@ -65,6 +69,7 @@ struct ArchResult {
   std::vector<CycleRow> cycles;
   std::vector<ShootdownRow> shootdowns;
   MemoryResult memory;
+  WorkloadRow sendfile, buf_mix;
 };
 
 double per(std::uint64_t a, std::uint64_t b, std::size_t n) {
@@ -283,6 +288,15 @@ void print_arch(const ArchResult& r) {
   std::printf("\n%-34s  %llu: %.1f  %llu: %.1f\n", "RSS (MiB) after remap cycles", 
               static_cast<unsigned long long>(r.memory.cycles_short), r.memory.rss_short_mib,
               static_cast<unsigned long long>(r.memory.cycles_long), r.memory.rss_long_mib);
+  std::printf("%-34s %10s %9s %9s %9s %9s %9s\n", "buffer cache and sendfile, 4 vCPUs", "per s", "count",
+              "ipi+bc/op", "l-inv/op", "map/op", "lazy/op");
+  auto wl = [](const char* what, const WorkloadRow& w) {
+    std::printf("%-34s %10.0f %9.0f %9.2f %9.2f %9.3f %9.3f\n", what, w.per_s, w.ops,
+                w.ipis_per_op + w.broadcasts_per_op, w.local_invals_per_op, w.kva_maps_per_op,
+                w.lazy_unmaps_per_op);
+  };
+  wl("sendfile: pages", r.sendfile);
+  wl("read/write/fsync mix: ops", r.buf_mix);
   std::fflush(stdout);
 }
 
@@ -313,7 +327,17 @@ void write_json(const Options& o, const std::vector<ArchResult>& all, double lib
       j << (k ? ", " : "") << "\"" << r.memory.per_vcpu_mib[k].first << "\": " << r.memory.per_vcpu_mib[k].second;
     j << "}, \"rss_mib_after_cycles\": {\"" << r.memory.cycles_short << "\": " << r.memory.rss_short_mib << ", \""
       << r.memory.cycles_long << "\": " << r.memory.rss_long_mib << "}, \"marginal_vcpu_mib\": "
-      << r.memory.marginal_mib << "}}";
+      << r.memory.marginal_mib << "}";
+    auto wl = [&](const char* key, const WorkloadRow& w) {
+      j << ", \"" << key << "\": {\"count\": " << w.ops << ", \"per_s\": " << w.per_s << ", \"cpu_s\": " << w.cpu_s
+        << ", \"wall_s\": " << w.wall_s << ", \"ipis_per_op\": " << w.ipis_per_op << ", \"broadcasts_per_op\": "
+        << w.broadcasts_per_op << ", \"local_invalidations_per_op\": " << w.local_invals_per_op
+        << ", \"kva_maps_per_op\": " << w.kva_maps_per_op << ", \"lazy_unmaps_per_op\": " << w.lazy_unmaps_per_op
+        << "}";
+    };
+    wl("sendfile_pages", r.sendfile);
+    wl("buf_mix_ops", r.buf_mix);
+    j << "}";
   }
   j << "\n  ],\n  \"library_wall_s\": {\"j1\": " << lib1 << ", \"j2\": " << lib2 << "}\n}\n";
 }
@@ -364,6 +388,8 @@ int bench_main(const Options& o) {
     if (r.mode == "pool") r.cycles.push_back(measure_cycle(arch, true, cycles));
     r.shootdowns = measure_shootdowns(arch, shootdowns);
     r.memory = measure_memory(arch, o.quick);
+    r.sendfile = measure_sendfile(arch, o.quick ? 32 : 256);
+    r.buf_mix = measure_buf_mix(arch, o.quick ? 2000 : 20000);
     print_arch(r);
     all.push_back(std::move(r));
   }

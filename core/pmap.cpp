@@ -46,6 +46,7 @@ struct Verdict {
 Pmap::Pmap(const MachineConfig& cfg, paddr_t ram_base)
     : phys_(std::make_unique<PhysicalMemory>(ram_base, validated(cfg).mem_bytes)),
       ncpus_(cfg.ncpus),
+      break_before_make_(cfg.break_before_make),
       tlb_model_(cfg.ncpus) {}
 
 Pmap::~Pmap() = default;
@@ -102,10 +103,26 @@ void Pmap::retire_changes(VaRange range) {
   for (const Translation& t : added) tlb_model_.mark_bbm(t);
 }
 
+// pmap_kenter names no CPU: a break it makes is issued from CPU 0.
+constexpr cpuid_t kKenterIssuer = 0;
+
+void Pmap::break_before_make(cpuid_t cpu, VaRange range) {
+  if (!break_before_make_ || !capabilities().requires_break_before_make) return;
+  std::vector<Translation> old;
+  cacheable_translations(range, old);
+  std::erase_if(old, [](const Translation& t) { return t.kind != EntryKind::Leaf; });
+  if (old.empty()) return;
+  table_write(range, [&] {
+    for (const Translation& t : old) do_kremove(std::max(t.va, range.start));
+  });
+  invalidate_range_all(cpu, range.start, range.size() / PAGE_SIZE);
+}
+
 void Pmap::kenter(vaddr_t va, paddr_t pa, const KenterAttrs& attrs) {
   if (attrs.global.value_or(false)) require(capabilities().global_entries, "kenter global");
   if (attrs.cache.value_or(CacheMode::WriteBack) != CacheMode::WriteBack)
     require(capabilities().cache_modes, "kenter cache mode");
+  break_before_make(kKenterIssuer, page_range(va));
   table_write(page_range(va), [&] { do_kenter(va, pa, attrs); });
 }
 
@@ -122,6 +139,7 @@ void Pmap::kenter_large(vaddr_t va, paddr_t pa, std::uint64_t size, const Kenter
     throw KvaError("kenter_large: va " + hex(va) + " and pa " + hex(pa) + " must be " +
                    size_name(size) + "-aligned");
   if (attrs.global.value_or(false)) require(capabilities().global_entries, "kenter_large global");
+  break_before_make(kKenterIssuer, {va, va + size});
   table_write({va, va + size}, [&] { do_kenter_large(va, pa, size, attrs); });
 }
 
@@ -154,6 +172,13 @@ void Pmap::clear_modified(vaddr_t va) {
   table_write(page_range(va), [&] { do_clear_modified(va); });
 }
 
+void Pmap::set_accessed(vaddr_t va) {
+  require(capabilities().accessed_flag_faults, "set_accessed");
+  table_write(page_range(va), [&] { do_set_accessed(va); });
+}
+
+void Pmap::do_set_accessed(vaddr_t) { require(false, "set_accessed"); }
+
 void Pmap::do_kenter_large(vaddr_t, paddr_t, std::uint64_t, const KenterAttrs&) {
   require(false, "kenter_large");
 }
@@ -179,6 +204,7 @@ bool Pmap::do_qenter(vaddr_t va, std::span<const paddr_t> pas) {
 void Pmap::qenter(cpuid_t cpu, vaddr_t va, std::span<const paddr_t> pas) {
   check_cpu(cpu);
   if (pas.empty()) return;
+  break_before_make(cpu, page_range(va, pas.size()));  // then nothing valid is replaced
   const bool invalidate = table_write(page_range(va, pas.size()), [&] { return do_qenter(va, pas); });
   if (invalidate) invalidate_range_all(cpu, va, pas.size());
 }
@@ -367,30 +393,29 @@ void Pmap::note_access(cpuid_t cpu, vaddr_t va, AccessKind kind) {
 // Compares what the access saw (a load's bytes) or left (a store's bytes) with the page the
 // tables map now; a mismatch, success through an unmapped VA, or a store that landed through a
 // PTE that is read-only now, is stale.
-void Pmap::check_observed(cpuid_t cpu, vaddr_t va, AccessKind kind,
-                          std::vector<std::uint8_t> accessed) {
+void Pmap::check_observed(cpuid_t cpu, vaddr_t va, AccessKind kind, std::span<const std::uint8_t> accessed) {
   const PteState p = pte(va);
   const bool is_load = kind == AccessKind::Load;
-  std::vector<std::uint8_t> in_page;
-  if (p.valid) {
-    in_page.resize(accessed.size());
-    phys_->read(p.pa + (va & PAGE_MASK), in_page.data(), in_page.size());
-    if (in_page == accessed && (is_load || p.writable)) return;
-  }
-  const bool rights = p.valid && !is_load && !p.writable && in_page == accessed;
+  // Compared in place: this runs on every access, and copies would be most of its cost.
+  const std::uint8_t* in_page = p.valid ? phys_->host_ptr(p.pa + (va & PAGE_MASK)) : nullptr;
+  const bool same = in_page && std::memcmp(in_page, accessed.data(), accessed.size()) == 0;
+  if (same && (is_load || p.writable)) return;
+  const bool rights = p.valid && !is_load && !p.writable && same;
   if (!stale_.keeps_more()) {
     stale_.count_only(Oracle::Observed, std::nullopt, rights, false);
     return;
   }
   // For a load the page holds what was expected; for a store, what was written was expected.
+  std::vector<std::uint8_t> page_bytes, access_bytes(accessed.begin(), accessed.end());
+  if (in_page) page_bytes.assign(in_page, in_page + accessed.size());
   StaleAccess a;
   a.oracle = Oracle::Observed;
   a.kind = kind;
   a.cpu = cpu;
   a.va = va;
   a.step = step_;
-  a.expected = is_load ? in_page : accessed;
-  a.observed = is_load ? accessed : in_page;
+  a.expected = is_load ? page_bytes : access_bytes;
+  a.observed = is_load ? access_bytes : page_bytes;
   if (p.valid) a.expected_pa = p.pa;
   if (auto cached = tlb_model_.demand_leaf(cpu, va)) a.cached_pa = cached->frame_of(va);
   a.rights = rights;
@@ -418,7 +443,7 @@ std::vector<std::uint8_t> Pmap::load(cpuid_t cpu, vaddr_t va, std::size_t n) {
     std::span<std::uint8_t> chunk(out.data() + done, len);
     ++stats_.loads;
     access(cpu, cva, AccessKind::Load, [&] { do_load(cpu, cva, chunk); });
-    check_observed(cpu, cva, AccessKind::Load, {chunk.begin(), chunk.end()});
+    check_observed(cpu, cva, AccessKind::Load, chunk);
     done += len;
   }
   return out;
@@ -432,7 +457,7 @@ void Pmap::store(cpuid_t cpu, vaddr_t va, std::span<const std::uint8_t> data) {
     std::span<const std::uint8_t> chunk = data.subspan(done, len);
     ++stats_.stores;
     access(cpu, cva, AccessKind::Store, [&] { do_store(cpu, cva, chunk); });
-    check_observed(cpu, cva, AccessKind::Store, {chunk.begin(), chunk.end()});
+    check_observed(cpu, cva, AccessKind::Store, chunk);
     done += len;
   }
 }

@@ -38,6 +38,11 @@ struct MachineConfig {
   // Accessed/dirty bit maintenance; nullopt: the arch's own (hardware). The registry refuses
   // Software where capabilities().software_ad is false.
   std::optional<AdBits> ad_bits = std::nullopt;
+  // Where the ISA requires break-before-make (capabilities().requires_break_before_make), the
+  // pmap breaks a valid entry before replacing it in kenter, kenter_large and qenter: entry
+  // invalid -> invalidation everywhere (DSB, TLBI, DSB) -> new entry. FreeBSD does not (its
+  // kernel pmaps store over valid entries and invalidate afterwards): the default.
+  bool break_before_make = false;
 };
 
 class Pmap {
@@ -64,7 +69,8 @@ class Pmap {
   // Kernel VA beyond kernel_vm_end: no page tables until growkernel() or kenter_large().
   virtual VaRange growable_kva() const { return {}; }
 
-  // --- table writes, no TLB maintenance (pmap_kenter / pmap_kremove semantics)
+  // --- table writes, no TLB maintenance (pmap_kenter / pmap_kremove semantics), except the
+  // break of MachineConfig::break_before_make, issued from CPU 0 (kenter names no CPU).
   void kenter(vaddr_t va, paddr_t pa, const KenterAttrs& attrs = {});
   void kremove(vaddr_t va);  // clears the leaf that maps va, whatever its size
   // One large page of `size` bytes (capabilities().large_page_sizes); va and pa aligned to it.
@@ -82,6 +88,10 @@ class Pmap {
   paddr_t replace_table(vaddr_t va, int level, bool copy);
   void clear_accessed(vaddr_t va);
   void clear_modified(vaddr_t va);
+  // What pmap_fault does for an access-flag fault on a valid kernel leaf (FreeBSD arm64: sets
+  // ATTR_AF; no TLB maintenance, an AF=0 entry is never cached). Only where
+  // capabilities().accessed_flag_faults; elsewhere the hardware walk sets the flag.
+  void set_accessed(vaddr_t va);
   virtual PteState pte(vaddr_t va) const = 0;           // software walk of the real tables
   virtual std::vector<WalkLevel> walk(vaddr_t va) const = 0;  // every level read, root first
   std::optional<paddr_t> extract(vaddr_t va) const;     // pmap_extract (page offset kept)
@@ -148,6 +158,7 @@ class Pmap {
   virtual paddr_t do_replace_table(vaddr_t va, int level, bool copy);
   virtual void do_clear_accessed(vaddr_t va) = 0;
   virtual void do_clear_modified(vaddr_t va) = 0;
+  virtual void do_set_accessed(vaddr_t va);  // default: unsupported
   // pmap_qenter's PTE writes. Returns true when the range must be invalidated everywhere.
   // Default: kenter every page, invalidate when some replaced PTE was valid.
   virtual bool do_qenter(vaddr_t va, std::span<const paddr_t> pas);
@@ -187,17 +198,21 @@ class Pmap {
   template <class Write>
   auto table_write(VaRange range, Write&& write);
   void retire_changes(VaRange range);
+  // MachineConfig::break_before_make: clears every cacheable leaf in `range` and invalidates
+  // the range everywhere from `cpu`, before a new entry is written there.
+  void break_before_make(cpuid_t cpu, VaRange range);
   // Architectural oracle, before the access: a held retired translation that differs from
   // the tables (frame, or write permission for a store) is reported.
   void check_architectural(cpuid_t cpu, vaddr_t va, AccessKind kind);
   // Demand tracking after a successful access: a CPU that holds no usable leaf walked.
   void note_access(cpuid_t cpu, vaddr_t va, AccessKind kind);
   // Observed oracle, after the access.
-  void check_observed(cpuid_t cpu, vaddr_t va, AccessKind kind, std::vector<std::uint8_t> accessed);
+  void check_observed(cpuid_t cpu, vaddr_t va, AccessKind kind, std::span<const std::uint8_t> accessed);
   template <class Access>
   void access(cpuid_t cpu, vaddr_t va, AccessKind kind, Access&& run);
 
   int ncpus_;
+  bool break_before_make_;
   PmapStats stats_;
   StaleLog stale_;
   FaultSet faults_;

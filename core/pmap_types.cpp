@@ -53,6 +53,8 @@ std::vector<std::string> feature_names(const PmapCapabilities& c) {
   if (c.walk_cache) f.push_back("walk_cache");
   if (c.root_registers) f.push_back("root_registers");
   if (c.requires_break_before_make) f.push_back("bbm");
+  if (c.broadcast_invalidation) f.push_back("bcast");
+  if (c.accessed_flag_faults) f.push_back("af_fault");
   if (c.sbi_invalidation) f.push_back("sbi");
   if (c.page_fence_keeps_tables) f.push_back("leaf_fence");
   if (c.caches_invalid_entries) f.push_back("negative_cache");
@@ -68,6 +70,7 @@ const std::vector<std::string>& known_feature_names() {
     all.global_entries = all.cache_modes = all.walk_cache = all.root_registers = true;
     all.requires_break_before_make = all.caches_invalid_entries = all.growable_kva = true;
     all.software_ad = all.sbi_invalidation = all.page_fence_keeps_tables = true;
+    all.broadcast_invalidation = all.accessed_flag_faults = true;
     all.table_reach = {std::uint64_t{1} << 21};
     return feature_names(all);
   }();

@@ -76,6 +76,12 @@ struct PmapCapabilities {
   bool walk_cache = false;             // upper-level entries may be cached (paging-structure caches)
   bool root_registers = false;         // top-level entries held in registers until a root reload
   bool requires_break_before_make = false;
+  // Remote invalidation is one hardware broadcast (arm64 TLBI ...IS) that reaches every CPU,
+  // the issuer included, with no IPIs: shootdowns cannot address a subset of CPUs.
+  bool broadcast_invalidation = false;
+  // An access through a leaf whose accessed flag is clear faults instead of setting it (no
+  // hardware update: arm64 without FEAT_HAFDBS, riscv Svade); such a leaf is never cached.
+  bool accessed_flag_faults = false;
   // FreeBSD riscv's kernel invalidation protocol: remote fences are SBI remote sfence.vma calls
   // with a hart mask (counted as broadcasts; the kernel sends no IPIs), pmap_qenter invalidates
   // even over invalid entries, and a range invalidation fences each hart's whole TLB.

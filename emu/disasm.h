@@ -9,6 +9,13 @@
 
 namespace kva {
 
+// Whether a decoded instruction (Capstone detail on) belongs to a group (CS_GRP_JUMP, ...).
+inline bool insn_in_group(const cs_insn& i, std::uint8_t group) {
+  for (std::uint8_t k = 0; k < i.detail->groups_count; ++k)
+    if (i.detail->groups[k] == group) return true;
+  return false;
+}
+
 class Disassembler {
  public:
   Disassembler(cs_arch arch, cs_mode mode);

@@ -40,6 +40,12 @@ void EmulatedPmap::run_shootdown_handler(cpuid_t target, stub_abi::InvalOp op, v
                    " did not acknowledge shootdown generation " + std::to_string(gen));
 }
 
+void EmulatedPmap::carry_broadcast(cpuid_t issuer, CpuSet reach, stub_abi::InvalOp op, vaddr_t va,
+                                   std::size_t npages) {
+  reach.clr(issuer);
+  reach.for_each([&](cpuid_t t) { run_shootdown_handler(t, op, va, npages); });
+}
+
 void EmulatedPmap::do_load(cpuid_t cpu, vaddr_t va, std::span<std::uint8_t> out) {
   const paddr_t scratch = machine_->firmware().scratch_for(cpu, va);  // identity: VA == PA
   run(cpu, *copy_, {scratch, va, out.size()}, AccessType::Read);

@@ -35,6 +35,10 @@ class EmulatedPmap : public Pmap {
   // the shootdown handler there, check its acknowledgement. The caller counts IPIs (or
   // whatever its protocol delivers) and updates the TLB model.
   void run_shootdown_handler(cpuid_t target, stub_abi::InvalOp op, vaddr_t va, std::size_t npages);
+  // The remote half of a broadcast invalidation (Pmap::do_broadcast): the issuer's engine ran
+  // the broadcast instruction, but Unicorn engines share no TLB, so the request is performed
+  // by the shootdown handler on every other CPU of `reach`, in CPU order. No IPI is counted.
+  void carry_broadcast(cpuid_t issuer, CpuSet reach, stub_abi::InvalOp op, vaddr_t va, std::size_t npages);
 
   // One access within a page: kva_copy between its VA and the vCPU's scratch page.
   void do_load(cpuid_t cpu, vaddr_t va, std::span<std::uint8_t> out) override;

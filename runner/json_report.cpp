@@ -72,6 +72,7 @@ std::string json_report(const RunInfo& info, const std::vector<JobResult>& resul
     o << (i ? "," : "") << "\n    {\"arch\": " << quote(s.arch) << ", \"mode\": " << quote(s.mode)
       << ", \"passed\": " << s.passed << ", \"failed\": " << s.failed << ", \"jobs\": " << s.jobs
       << ", \"stale_observed\": " << s.stale_observed << ", \"stale_architectural\": " << s.stale_architectural
+      << ", \"stale_model\": " << s.stale_model
       << ", \"local_invalidations\": " << s.local_invalidations << ", \"ipis\": " << s.ipis
       << ", \"broadcasts\": " << s.broadcasts << ", \"guest_instructions\": " << s.guest_instructions
       << ", \"buf_ios\": " << s.buf_ios << ", \"kva_maps\": " << s.kva_maps

@@ -1,6 +1,12 @@
 // Values that may differ per arch or per protocol. A YAML value is either plain (applies
 // everywhere) or a selector map whose keys are arch names, mode keys and `default`. Mode keys
 // name a property of the arch's mapping protocol:
+//   `bbm`   the ISA requires break-before-make (feature bbm): a valid->valid change reports as
+//           the bbm oracle where other archs report architectural staleness;
+//   `bcast` remote invalidation is one broadcast reaching every CPU (feature bcast): no IPIs,
+//           no targeted shootdowns;
+//   `af_fault` a leaf whose accessed flag is clear faults instead of being set by the walk
+//           (feature af_fault), so it is never cached nor walkable;
 //   `sbi`   FreeBSD riscv's invalidation (feature sbi): remote fences are SBI calls counted as
 //           broadcasts (no kernel IPIs), qenter always invalidates, a range invalidation
 //           fences each hart's whole TLB;

@@ -26,6 +26,7 @@ std::vector<ArchSummary> summarize(const std::vector<JobResult>& results) {
       if (!r.mode.empty()) s.mode = r.mode;
       s.stale_observed += counter(r, "stale.observed");
       s.stale_architectural += counter(r, "stale.architectural");
+      s.stale_model += counter(r, "stale.architectural") + counter(r, "stale.bbm") + counter(r, "stale.negative");
       s.local_invalidations += counter(r, "pmap.local_invalidations");
       s.ipis += counter(r, "pmap.ipis");
       s.broadcasts += counter(r, "pmap.broadcasts");
@@ -64,17 +65,17 @@ void print_failures(std::ostream& out, const std::vector<JobResult>& results) {
 
 void print_summary(std::ostream& out, const std::vector<ArchSummary>& rows) {
   char line[320];
-  std::snprintf(line, sizeof line, "%-10s %-5s %6s %6s %9s %9s %8s %12s %12s %7s %13s %6s %5s %9s\n",
-                "arch", "mode", "passed", "failed", "stale-obs", "stale-arch", "l-inval",
+  std::snprintf(line, sizeof line, "%-12s %-5s %6s %6s %9s %11s %8s %12s %12s %7s %13s %6s %5s %9s\n",
+                "arch", "mode", "passed", "failed", "stale-obs", "stale-model", "l-inval",
                 "ipis(+bcast)", "guest-insns", "buf-io", "kva(map/lazy)", "bogus", "lost", "wall-ms");
   out << line;
   for (const auto& s : rows) {
     std::string ipis = std::to_string(s.ipis) + "(+" + std::to_string(s.broadcasts) + ")";
     std::string kva = std::to_string(s.kva_maps) + "/" + std::to_string(s.kva_lazy_unmaps);
     std::snprintf(line, sizeof line,
-                  "%-10s %-5s %6d %6d %9lld %9lld %8lld %12s %12lld %7lld %13s %6lld %5lld %9.1f\n",
+                  "%-12s %-5s %6d %6d %9lld %11lld %8lld %12s %12lld %7lld %13s %6lld %5lld %9.1f\n",
                   s.arch.c_str(), s.mode.c_str(), s.passed, s.failed,
-                  (long long)s.stale_observed, (long long)s.stale_architectural,
+                  (long long)s.stale_observed, (long long)s.stale_model,
                   (long long)s.local_invalidations, ipis.c_str(), (long long)s.guest_instructions,
                   (long long)s.buf_ios, kva.c_str(), (long long)s.bogus_pages,
                   (long long)s.lost_writes, s.wall_ms);

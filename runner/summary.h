@@ -16,6 +16,7 @@ struct ArchSummary {
   int passed = 0, failed = 0;  // jobs (testcase x seed runs) on this arch
   int jobs = 0;                // passed + failed
   std::int64_t stale_observed = 0, stale_architectural = 0;
+  std::int64_t stale_model = 0;  // every model oracle: architectural, bbm, negative
   std::int64_t local_invalidations = 0, ipis = 0, broadcasts = 0, guest_instructions = 0;
   // buffer cache: I/Os, buffers given KVA / lazily unmapped, bogus_page substitutions, lost writes
   std::int64_t buf_ios = 0, kva_maps = 0, kva_lazy_unmaps = 0, bogus_pages = 0, lost_writes = 0;

@@ -3,6 +3,7 @@
 #include <unicorn/x86.h>
 
 #include "core/types.h"
+#include "emu/disasm.h"
 
 namespace kva::x86 {
 
@@ -19,12 +20,6 @@ std::uint64_t read_reg(uc_engine* uc, int reg) {
   return v;
 }
 
-bool in_group(const cs_insn& i, std::uint8_t group) {
-  for (std::uint8_t k = 0; k < i.detail->groups_count; ++k)
-    if (i.detail->groups[k] == group) return true;
-  return false;
-}
-
 // Rules 1-3 of emu/guest_isa.h on x86: `hlt` halts, `sub $N, <budget>` charges, jumps branch.
 InsnRole classify(const cs_insn& i, x86_reg budget) {
   InsnRole r;
@@ -35,10 +30,10 @@ InsnRole classify(const cs_insn& i, x86_reg budget) {
              x.operands[0].reg == budget && x.operands[1].type == X86_OP_IMM) {
     r.kind = InsnRole::Charge;
     r.charge = static_cast<std::uint64_t>(x.operands[1].imm);
-  } else if (in_group(i, CS_GRP_JUMP) || in_group(i, CS_GRP_CALL) || in_group(i, CS_GRP_RET) ||
-             in_group(i, CS_GRP_IRET)) {
+  } else if (insn_in_group(i, CS_GRP_JUMP) || insn_in_group(i, CS_GRP_CALL) || insn_in_group(i, CS_GRP_RET) ||
+             insn_in_group(i, CS_GRP_IRET)) {
     r.kind = InsnRole::Branch;
-    r.call_or_return = !in_group(i, CS_GRP_JUMP);
+    r.call_or_return = !insn_in_group(i, CS_GRP_JUMP);
     r.conditional = i.id != X86_INS_JMP;
     if (x.op_count == 1 && x.operands[0].type == X86_OP_IMM)
       r.target = static_cast<std::uint64_t>(x.operands[0].imm);

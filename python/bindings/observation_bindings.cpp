@@ -59,6 +59,8 @@ py::dict capabilities_dict(const PmapCapabilities& c) {
                   py::arg("root_registers") = c.root_registers,
                   py::arg("requires_break_before_make") = c.requires_break_before_make,
                   py::arg("caches_invalid_entries") = c.caches_invalid_entries,
+                  py::arg("broadcast_invalidation") = c.broadcast_invalidation,
+                  py::arg("accessed_flag_faults") = c.accessed_flag_faults,
                   py::arg("growable_kva") = c.growable_kva,
                   py::arg("write_drops_readonly_entry") = c.write_drops_readonly_entry);
 }

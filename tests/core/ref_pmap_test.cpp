@@ -60,6 +60,8 @@ TEST_F(RefPmapTest, WalkSetsAccessedAndStoreSetsModified) {
   pmap.clear_modified(va);
   EXPECT_FALSE(pmap.pte(va).accessed);
   EXPECT_FALSE(pmap.pte(va).modified);
+  // The walk sets A here: set_accessed (pmap_fault's AF repair) is refused by name.
+  EXPECT_THROW(pmap.set_accessed(va), KvaError);
   EXPECT_EQ(pmap.stats().loads, 1u);
   EXPECT_EQ(pmap.stats().stores, 1u);
   EXPECT_EQ(pmap.stale_log().size(), 0u);

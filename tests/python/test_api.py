@@ -79,7 +79,8 @@ def test_store_lands_in_the_page(machine):
     machine.store(1, va + 8, b"kvabench")
     assert page.read(8, 8) == b"kvabench"
     assert machine.load(0, va + 8, 8) == b"kvabench"
-    assert machine.pte(va)["modified"]
+    # The store's walk sets the dirty flag, except where no hardware updates the flags (af_fault).
+    assert machine.pte(va)["modified"] == ("af_fault" not in machine.features)
 
 
 def remap_without_invalidation(m, va, cpu):
@@ -97,7 +98,9 @@ def test_missing_invalidation_reads_stale_data_on_both_oracles(machine):
     machine.set_step("after remap")
     assert machine.load(1, va, 16) == random_bytes(10)[:16]  # the old page, really cached
     stale = machine.stale()
-    assert {s["oracle"] for s in stale} == {"observed", "architectural"}
+    # A valid->valid change is itself a violation where the ISA requires break-before-make.
+    model = "bbm" if "bbm" in machine.features else "architectural"
+    assert {s["oracle"] for s in stale} == {"observed", model}
     for s in stale:
         assert (s["kind"], s["cpu"], s["va"], s["step"]) == ("load", 1, va, "after remap")
         assert s["expected_pa"] == new.pa and s["cached_pa"] == old.pa

@@ -150,7 +150,7 @@ def test_summary_table_rows(kvabench_bin):
     proc = kvabench_cli.run("run", SF / "pmap_targeted_shootdown.yaml")
     lines = proc.stdout.splitlines()
     header = next(l for l in lines if l.startswith("arch"))
-    for column in ("passed", "failed", "stale-obs", "stale-arch", "l-inval", "ipis", "guest-insns", "wall-ms"):
+    for column in ("passed", "failed", "stale-obs", "stale-model", "l-inval", "ipis", "guest-insns", "wall-ms"):
         assert column in header
     rows = {l.split()[0]: l.split() for l in lines[lines.index(header) + 1:] if l.split() and l.split()[0] in ("amd64", "i386", "i386-pae")}
     assert set(rows) == {"amd64", "i386", "i386-pae"}

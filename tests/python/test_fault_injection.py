@@ -9,8 +9,8 @@ import kvabench_cli
 
 # Oracles that see what the guest actually got (or what reached the device), as opposed to
 # bookkeeping counters and internal invariants.
-DATA_ORACLES = {"observed staleness", "architectural staleness", "unexpected value", "missing error",
-                "lost write"}
+DATA_ORACLES = {"observed staleness", "architectural staleness", "bbm staleness", "negative staleness",
+                "unexpected value", "missing error", "lost write"}
 
 
 # Faults whose data effect an arch's mapping protocol hides, by the feature that hides it:

@@ -81,6 +81,14 @@ TEST(JobRunner, ResultsSurviveThePipeEncoding) {
   EXPECT_EQ(back.failures[0].cpu, r.failures[0].cpu);
 }
 
+TEST(JobRunner, ATruncatedOrPaddedPipeResultIsRejected) {
+  Testcase tc = parse_testcase_file(write_temp("recycle", kRecycle));
+  std::string text = encode_result(run_on(tc, "ref", {Fault::DropShootdownIpi}));
+  for (std::size_t cut : {std::size_t{0}, std::size_t{7}, text.size() / 2, text.size() - 1})
+    EXPECT_THROW(decode_result(text.substr(0, cut)), std::runtime_error) << "cut at " << cut;
+  EXPECT_THROW(decode_result(text + "x"), std::runtime_error);
+}
+
 TEST(TestcaseParser, ReportsUndefinedReferenceWithPosition) {
   std::string path = write_temp("undef", "format: 1\nname: u\ndescription: d\nsteps:\n  - sf_buf_free: s1\n");
   try {

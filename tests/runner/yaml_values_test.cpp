@@ -89,6 +89,30 @@ TEST(Selectable, MostSpecificKeyWins) {
   EXPECT_FALSE(is_selector_map(YAML::Load("{pool: 1, same_as: s1}")));
 }
 
+// Mode keys stand for features of the arch's protocol; they come after the arch name and
+// before pool/dmap, in the order bbm, bcast, af_fault. The contexts here are made up, so the
+// test does not depend on which arch has which feature.
+TEST(Selectable, ModeKeysFollowTheArchsFeatures) {
+  auto r = reader();
+  auto one = [&](const YAML::Node& v) { return static_cast<int>(r.integer(v, "v", 0, 100)); };
+  auto s = Selectable<int>::parse(r, YAML::Load("{default: 1, bcast: 0, bbm: 5, dmap: 7}"), "v", one);
+  const ArchContext ipi_dmap{"x", true, {"walk_cache"}};
+  const ArchContext bcast_dmap{"y", true, {"bcast", "af_fault"}};
+  const ArchContext both{"z", true, {"bcast", "bbm"}};
+  const ArchContext bcast_pool{"w", false, {"bcast"}};
+  EXPECT_EQ(*s.resolve(ipi_dmap), 7);
+  EXPECT_EQ(*s.resolve(bcast_dmap), 0) << "a mode key before pool/dmap";
+  EXPECT_EQ(*s.resolve(both), 5) << "bbm before bcast";
+  EXPECT_EQ(*s.resolve(bcast_pool), 0);
+  EXPECT_EQ(both.mode_keys(), (std::vector<std::string>{"bbm", "bcast", "dmap"}));
+  EXPECT_EQ(ipi_dmap.mode_keys(), (std::vector<std::string>{"dmap"}));
+  auto af = Selectable<int>::parse(r, YAML::Load("{af_fault: 0}"), "v", one);
+  EXPECT_EQ(*af.resolve(bcast_dmap), 0);
+  EXPECT_EQ(af.resolve(both), nullptr);
+  for (const char* k : {"bbm", "bcast", "af_fault"}) EXPECT_TRUE(is_selector_key(k)) << k;
+  EXPECT_FALSE(is_selector_key("walk_cache")) << "other features are no selector keys";
+}
+
 TEST(Counters, GroupsAndNamesAreValidated) {
   auto r = reader();
   auto ok = parse_counter_expectations(r, YAML::Load("{sf_buf: {remaps: 1}, pmap: {ipis: {pool: 1}}}"), "e",

@@ -38,10 +38,13 @@ struct Model {
   World& ref;
   int ncpus;
   // Per reservation, per page: CPUs whose TLB may hold an outdated translation (an access
-  // from them must invalidate first), and the page handle its PTE maps (-1: none).
+  // from them must invalidate first), the page handle its PTE maps (-1: none), and whether its
+  // accessed flag was cleared since the last access (where that flag faults, the access first
+  // takes the fault pmap_fault resolves).
   struct KvaPage {
     CpuSet stale;
     int page = -1;
+    bool accessed_cleared = false;
   };
   std::vector<std::vector<KvaPage>> kva;
   std::vector<int> pte_refs;  // page handle -> reservation PTEs mapping it
@@ -75,6 +78,11 @@ int pick(ByteSource& src, const std::vector<int>& from);
 // Page contents and written data: a function of a seed and the page offset.
 std::vector<std::uint8_t> pattern(std::uint8_t seed, std::size_t offset, std::size_t len);
 void repair_stale(Model& m, int cpu, int kva, int first, int n, std::vector<Op>& out);
+// Where an access through a leaf whose accessed flag is clear faults
+// (capabilities().accessed_flag_faults), FreeBSD's pmap_fault sets the flag and the access is
+// retried: appended to `out` for pages [first, first+n) the model saw cleared. Elsewhere the
+// hardware walk sets the flag, and the op does nothing.
+void repair_accessed(Model& m, int kva, int first, int n, std::vector<Op>& out);
 std::string hex(std::uint64_t v);
 
 }  // namespace kva::fuzz

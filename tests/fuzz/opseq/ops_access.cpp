@@ -62,6 +62,7 @@ void repair(Model& m, const Target& t, int cpu, std::uint32_t len, std::vector<O
   int first = static_cast<int>(t.offset / PAGE_SIZE);
   int last = static_cast<int>((t.offset + len - 1) / PAGE_SIZE);
   repair_stale(m, cpu, t.handle, first, last - first + 1, out);
+  repair_accessed(m, t.handle, first, last - first + 1, out);
 }
 
 }  // namespace

@@ -168,6 +168,7 @@ std::vector<OpDef> pmap_ops() {
          Range r = pick_range(src, m, true);
          bool modified = src.flag();
          if (r.kva < 0) return;
+         if (!modified) page_of(m, r, 0).accessed_cleared = true;
          out.push_back({std::string(modified ? "clear_modified " : "clear_accessed ") + r.text(),
                         [=](World& w) {
                           if (modified) w.pmap().clear_modified(r.va(w));

@@ -64,6 +64,21 @@ void repair_stale(Model& m, int cpu, int kva, int first, int n, std::vector<Op>&
   }
 }
 
+void repair_accessed(Model& m, int kva, int first, int n, std::vector<Op>& out) {
+  auto& pages = m.kva[static_cast<std::size_t>(kva)];
+  for (int i = first; i < first + n; ++i) {
+    if (!pages[static_cast<std::size_t>(i)].accessed_cleared) continue;
+    pages[static_cast<std::size_t>(i)].accessed_cleared = false;
+    out.push_back({"access flag fault kva#" + std::to_string(kva) + "[" + std::to_string(i) + "] (pmap_fault sets it)",
+                   [=](World& w) {
+                     if (w.pmap().capabilities().accessed_flag_faults)
+                       w.pmap().set_accessed(w.kvas[static_cast<std::size_t>(kva)].va +
+                                             static_cast<vaddr_t>(i) * PAGE_SIZE);
+                     return Outcome{};
+                   }});
+  }
+}
+
 std::string hex(std::uint64_t v) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
