@@ -35,6 +35,9 @@ struct MachineConfig {
   std::size_t mem_bytes = 16u << 20;        // guest RAM
   std::ostream* trace = nullptr;            // per-vCPU disassembled guest trace when set
   ExecMode exec_mode = ExecMode::Fast;      // emulated archs only; same results either way
+  // Accessed/dirty bit maintenance; nullopt: the arch's own (hardware). The registry refuses
+  // Software where capabilities().software_ad is false.
+  std::optional<AdBits> ad_bits = std::nullopt;
   // Where the ISA requires break-before-make (capabilities().requires_break_before_make), the
   // pmap breaks a valid entry before replacing it in kenter, kenter_large and qenter: entry
   // invalid -> invalidation everywhere (DSB, TLBI, DSB) -> new entry. FreeBSD does not (its

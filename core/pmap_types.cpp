@@ -29,6 +29,14 @@ std::optional<CacheMode> cache_mode_by_name(std::string_view name) {
   return std::nullopt;
 }
 
+const char* to_string(AdBits a) { return a == AdBits::Hardware ? "hardware" : "software"; }
+
+std::optional<AdBits> ad_bits_by_name(std::string_view name) {
+  for (AdBits a : {AdBits::Hardware, AdBits::Software})
+    if (name == to_string(a)) return a;
+  return std::nullopt;
+}
+
 std::string size_name(std::uint64_t bytes) {
   static const char* const units[] = {"", "K", "M", "G", "T"};
   int u = 0;
@@ -55,8 +63,11 @@ std::vector<std::string> feature_names(const PmapCapabilities& c) {
   if (c.requires_break_before_make) f.push_back("bbm");
   if (c.broadcast_invalidation) f.push_back("bcast");
   if (c.accessed_flag_faults) f.push_back("af_fault");
+  if (c.sbi_invalidation) f.push_back("sbi");
+  if (c.page_fence_keeps_tables) f.push_back("leaf_fence");
   if (c.caches_invalid_entries) f.push_back("negative_cache");
   if (c.growable_kva) f.push_back("growkernel");
+  if (c.software_ad) f.push_back("software_ad");
   return f;
 }
 
@@ -66,6 +77,7 @@ const std::vector<std::string>& known_feature_names() {
     all.large_page_sizes = {std::uint64_t{1} << 21, std::uint64_t{1} << 22, std::uint64_t{1} << 30};
     all.global_entries = all.cache_modes = all.walk_cache = all.root_registers = true;
     all.requires_break_before_make = all.caches_invalid_entries = all.growable_kva = true;
+    all.software_ad = all.sbi_invalidation = all.page_fence_keeps_tables = true;
     all.broadcast_invalidation = all.accessed_flag_faults = true;
     all.table_reach = {std::uint64_t{1} << 21};
     return feature_names(all);

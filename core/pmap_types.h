@@ -26,6 +26,13 @@ struct VaFormat {
   bool fits(vaddr_t va) const;
 };
 
+// Who maintains the accessed/dirty bits of leaf entries where the platform may choose
+// (MachineConfig::ad_bits): the hardware walk sets them (x86, riscv Svadu), or the walk faults
+// on a clear bit and software sets them (riscv Svade).
+enum class AdBits : std::uint8_t { Hardware, Software };
+const char* to_string(AdBits);                            // "hardware", "software"
+std::optional<AdBits> ad_bits_by_name(std::string_view name);
+
 // The leaf entry for a VA, decoded into machine-independent terms.
 struct PteState {
   bool valid = false;
@@ -94,11 +101,20 @@ struct PmapCapabilities {
   // An access through a leaf whose accessed flag is clear faults instead of setting it (no
   // hardware update: arm64 without FEAT_HAFDBS, riscv Svade); such a leaf is never cached.
   bool accessed_flag_faults = false;
+  // FreeBSD riscv's kernel invalidation protocol: remote fences are SBI remote sfence.vma calls
+  // with a hart mask (counted as broadcasts; the kernel sends no IPIs), pmap_qenter invalidates
+  // even over invalid entries, and a range invalidation fences each hart's whole TLB.
+  bool sbi_invalidation = false;
+  // A single-address invalidation removes only leaf entries (riscv sfence.vma rs1!=x0); cached
+  // non-leaf entries survive it, unlike x86's INVLPG, which drops every walk-cache entry.
+  bool page_fence_keeps_tables = false;
   bool caches_invalid_entries = false; // a walk that found nothing may be cached (negative)
   bool growable_kva = false;           // growable_kva() is non-empty; growkernel works
   // A write that finds only a read-only cached entry re-walks or faults, and either drops that
   // entry (x86: SDM 4.10.4.1 and QEMU's refill); false where a permission fault leaves it.
   bool write_drops_readonly_entry = true;
+  // MachineConfig::ad_bits = Software is available (riscv Svade); hardware A/D always is.
+  bool software_ad = false;
   int table_levels() const { return static_cast<int>(table_reach.size()); }
 };
 

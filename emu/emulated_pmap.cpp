@@ -14,7 +14,7 @@ void EmulatedPmap::start_machine(GuestIsa isa, const StubImage& stubs, paddr_t f
 void EmulatedPmap::run(cpuid_t cpu, const StubRoutine& r, std::initializer_list<std::uint64_t> args,
                        AccessType type) {
   RunResult res = machine_->run(cpu, r, std::span<const std::uint64_t>(args.begin(), args.size()));
-  stats().emu_calls += 1;
+  stats().emu_calls += res.emu_starts;
   stats().guest_instructions += res.instructions;
   if (!res.trap) return;
   const Trap& t = *res.trap;

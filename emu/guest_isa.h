@@ -56,7 +56,13 @@
 //    counts the same thing independently (block hook + Capstone) and checks the two agree.
 //
 // 4. Faults. A guest trap reaches the host through UC_HOOK_INTR (decode_trap), stops the run
-//    and the vCPU's post-boot context is restored (Machine). Traps are never the normal path.
+//    and the vCPU's post-boot context is restored (Machine). Traps are never the normal path,
+//    with one exception:
+// 5. Firmware calls. A trap GuestIsa::is_firmware_call accepts (riscv: ecall, an SBI call) is a
+//    call to firmware the host plays: Machine::run hands it to the machine's firmware handler,
+//    which may run routines on other vCPUs, and then resumes the caller right after the
+//    trapping instruction, in the same run (one more uc_emu_start). The region around the call
+//    is counted as usual: the call instruction retires.
 #pragma once
 #include <capstone/capstone.h>
 #include <unicorn/unicorn.h>
@@ -108,6 +114,9 @@ struct GuestIsa {
   std::function<Trap(uc_engine*, std::uint32_t intno)> decode_trap;
   // Classifies a decoded instruction (Capstone detail is on) for rules 1-3.
   std::function<InsnRole(const cs_insn&)> classify;
+  // Rule 5; empty when the ISA has no firmware calls. The trap's pc is the calling instruction
+  // and Unicorn must already have moved the engine's PC past it.
+  std::function<bool(const Trap&)> is_firmware_call;
 };
 
 }  // namespace kva

@@ -162,6 +162,12 @@ void Machine::boot() {
 RunResult Machine::run(cpuid_t cpu, const StubRoutine& r, std::span<const std::uint64_t> args) {
   if (!booted_) throw KvaError("machine: run before boot");
   Vcpu& v = *cpus_.at(cpu);
+  if (v.running) fail(v, r, "the vCPU is already running a stub (a firmware call may not run its caller)");
+  struct Running {
+    bool& flag;
+    explicit Running(bool& f) : flag(f) { flag = true; }
+    ~Running() { flag = false; }
+  } running(v.running);
   if (args.size() > isa_.arg_regs.size()) fail(v, r, "too many stub arguments");
   // The arguments and the budget, in one call.
   int regs[kMaxRunRegs];
@@ -197,6 +203,8 @@ RunResult Machine::run(cpuid_t cpu, const StubRoutine& r, std::span<const std::u
   // Fast mode: the exit list is on and empty, so `until` is ignored and the halt at r.done
   // ends the run. No uc_emu_start timeout: it spawns a watchdog thread per call.
   uc_err err = uc_emu_start(v.uc, r.entry, mode_ == ExecMode::Reference ? r.done : 0, 0, 0);
+  std::uint32_t starts = 1;
+  if (isa_.is_firmware_call) err = serve_firmware_calls(v, r, err, starts);
 
   std::uint64_t pc = 0, left = 0;
   int out_regs[2] = {isa_.pc_reg, isa_.budget_reg};
@@ -205,7 +213,7 @@ RunResult Machine::run(cpuid_t cpu, const StubRoutine& r, std::span<const std::u
   left &= word_mask(isa_.word_bytes);
   const vaddr_t end_pc = mode_ == ExecMode::Fast ? r.done + isa_.halt_bytes : r.done;
   if (err == UC_ERR_OK && !v.trap && !v.runaway && pc == end_pc) {
-    RunResult res{std::nullopt, retired(v, left, r)};
+    RunResult res{std::nullopt, retired(v, left, r), starts};
     guest_instructions_ += res.instructions;
     return res;
   }
@@ -222,7 +230,35 @@ RunResult Machine::run(cpuid_t cpu, const StubRoutine& r, std::span<const std::u
   if (trace_)
     *trace_ << "cpu" << cpu << " trap " << v.trap->intno << " at pc " << hex(v.trap->pc)
             << (v.trap->page_fault ? " page fault va " + hex(v.trap->fault_va) : std::string()) << "\n";
-  return {v.trap, n};
+  return {v.trap, n, starts};
+}
+
+uc_err Machine::serve_firmware_calls(Vcpu& v, const StubRoutine& r, uc_err err, std::uint32_t& starts) {
+  while (err == UC_ERR_OK && v.trap && !v.runaway && isa_.is_firmware_call(*v.trap)) {
+    const Trap call = *v.trap;
+    v.trap.reset();
+    if (trace_) *trace_ << "cpu" << v.id << " firmware call (trap " << call.intno << ") at pc " << hex(call.pc) << "\n";
+    try {
+      if (!firmware_) fail(v, r, "firmware call (trap " + std::to_string(call.intno) + ") with no firmware handler");
+      firmware_(v.id, call);
+    } catch (...) {
+      uc_context_restore(v.uc, v.booted);
+      throw;
+    }
+    std::uint64_t pc = 0;  // past the call: Unicorn moved it before the interrupt hook
+    check(uc_reg_read(v.uc, isa_.pc_reg, &pc), "read pc");
+    if (recording_) {
+      EmuEvent e;
+      e.kind = EmuEvent::Kind::Run;
+      e.cpu = v.id;
+      e.entry = pc;
+      recording_->events.push_back(std::move(e));
+    }
+    ++emu_calls_;
+    ++starts;
+    err = uc_emu_start(v.uc, pc, mode_ == ExecMode::Reference ? r.done : 0, 0, 0);
+  }
+  return err;
 }
 
 // Fast: the budget the guest charged, less what a fault left unretired in its region.

@@ -15,6 +15,7 @@
 // restored: x86 QEMU never clears its "exception in progress" state, so without the restore
 // the second fault on an engine would become a double fault. Restoring does not flush the TLB.
 #pragma once
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -38,7 +39,13 @@ namespace kva {
 struct RunResult {
   std::optional<Trap> trap;        // the guest trapped (state restored afterwards)
   std::uint64_t instructions = 0;  // guest instructions retired by this run (guest_isa.h, rule 3)
+  std::uint32_t emu_starts = 1;    // uc_emu_start calls: one, plus one per firmware call resumed
 };
+
+// Plays the firmware for a call `cpu` made (guest_isa.h, rule 5): reads the call's arguments
+// from engine(cpu), does the work (it may run routines on other vCPUs, never on `cpu`), writes
+// the results back. Throwing abandons the caller's run (its context is restored).
+using FirmwareHandler = std::function<void(cpuid_t cpu, const Trap& call)>;
 
 // How an engine maps guest physical memory: what a replay on bare engines must map too.
 struct MemoryRegion {
@@ -84,6 +91,8 @@ class Machine : private PhysWriteObserver {
   // Runs `r` on `cpu` with the given stub arguments. Throws KvaError on an emulator error or
   // runaway code; returns a trap, if any, for the arch to report.
   RunResult run(cpuid_t cpu, const StubRoutine& r, std::span<const std::uint64_t> args);
+  // Who answers firmware calls; without one, a firmware call is an error.
+  void set_firmware_handler(FirmwareHandler h) { firmware_ = std::move(h); }
 
   std::uint64_t emu_calls() const { return emu_calls_; }
   std::uint64_t guest_instructions() const { return guest_instructions_; }
@@ -108,6 +117,7 @@ class Machine : private PhysWriteObserver {
     std::uint32_t block_size = 0;
     std::uint64_t blocks = 0;
     bool runaway = false;
+    bool running = false;            // inside run(): a firmware call must not run it again
   };
   static void on_block(uc_engine* uc, std::uint64_t address, std::uint32_t size, void* user);
   static void on_code(uc_engine* uc, std::uint64_t address, std::uint32_t size, void* user);
@@ -115,6 +125,8 @@ class Machine : private PhysWriteObserver {
   // Instructions of [address, address+size) at or after `from`, instrumentation left out.
   std::uint64_t block_instructions(std::uint64_t address, std::uint32_t size, std::uint64_t from);
   std::uint64_t retired(Vcpu& v, std::uint64_t budget_left, const StubRoutine& r);
+  // Serves the firmware calls v stops at, resuming it after each; returns the last start's error.
+  uc_err serve_firmware_calls(Vcpu& v, const StubRoutine& r, uc_err err, std::uint32_t& starts);
   [[noreturn]] void fail(const Vcpu& v, const StubRoutine& r, const std::string& why);
   void open_engine(Vcpu& v);
   void on_phys_write(paddr_t pa, const void* bytes, std::size_t n) override;
@@ -133,6 +145,7 @@ class Machine : private PhysWriteObserver {
   std::uint64_t emu_calls_ = 0;
   std::uint64_t guest_instructions_ = 0;
   EmuRecording* recording_ = nullptr;
+  FirmwareHandler firmware_;
 };
 
 }  // namespace kva

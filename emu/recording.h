@@ -16,7 +16,8 @@ struct EmuEvent {
   std::vector<std::uint8_t> bytes;   // Write: the bytes written
   std::size_t nbytes = 0;            // Read
   cpuid_t cpu = 0;                   // Run
-  std::uint64_t entry = 0;           // Run: uc_emu_start begin
+  std::uint64_t entry = 0;           // Run: uc_emu_start begin (a resume after a firmware call
+                                     // starts at the call's return address and writes no registers)
   std::vector<int> regs;             // Run: registers written before it, with these values
   std::vector<std::uint64_t> values;
 };

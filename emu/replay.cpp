@@ -10,6 +10,7 @@ namespace {
 void check(uc_err err, const char* what) {
   if (err != UC_ERR_OK) throw KvaError(std::string("bare engine: ") + what + ": " + uc_strerror(err));
 }
+void stop_on_trap(uc_engine* uc, std::uint32_t, void*) { uc_emu_stop(uc); }
 }  // namespace
 
 BareEngines::BareEngines(Machine& m, bool private_copy) : regions_(m.memory_regions()), read_buf_(PAGE_SIZE) {
@@ -30,6 +31,11 @@ BareEngines::BareEngines(Machine& m, bool private_copy) : regions_(m.memory_regi
       check(uc_ctl_set_tcg_buffer_size(uc, Machine::kTcgBufferBytes), "tcg buffer");
       for (const MemoryRegion& r : regions_) check(uc_mem_map_ptr(uc, r.base, r.size, r.uc_prot, r.host), "map");
       check(uc_ctl_exits_enable(uc), "exits");
+      // A firmware call stops the run (guest_isa.h, rule 5); the recording resumes it.
+      if (isa.is_firmware_call) {
+        uc_hook h;
+        check(uc_hook_add(uc, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&stop_on_trap), nullptr, 1, 0), "hook");
+      }
       isa.boot_cpu(uc, c);
     }
   } catch (...) {

@@ -3,6 +3,7 @@
 // stops emulation.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -16,6 +17,13 @@ struct StubSymbol {
 struct StubImage {
   std::span<const unsigned char> text;
   std::span<const StubSymbol> symbols;
+
+  // Offset of the global label `name` from the start of .text, if the image has it.
+  std::optional<std::uint64_t> offset_of(std::string_view name) const {
+    for (const auto& s : symbols)
+      if (s.name == name) return s.offset;
+    return std::nullopt;
+  }
 };
 
 }  // namespace kva

@@ -72,6 +72,8 @@ const char* usage_text() {
          "  --exec-mode fast|reference  how emulated archs run guest code (default fast); both\n"
          "                            give the same results: reference is the slow classic way,\n"
          "                            for verifying and debugging fast\n"
+         "  --ad hardware|software    accessed/dirty bits on archs that offer the choice (feature\n"
+         "                            software_ad); a testcase's machine.ad wins\n"
          "  --trace-limit SIZE        at most SIZE bytes of -v/--trace output per job (default 16M)\n"
          "  --job-timeout SECONDS     fail a job still running after SECONDS (default 600; 0: none)\n"
          "  --mem-limit SIZE          memory all jobs together may use; -j is lowered to fit\n"
@@ -141,6 +143,10 @@ CliOptions parse_cli(int argc, char** argv) {
       auto m = exec_mode_by_name(v);
       if (!m) throw UsageError("--exec-mode: expected fast or reference, got '" + v + "'");
       o.exec_mode = *m;
+    } else if (a == "--ad") {
+      std::string v = arg();
+      o.ad = ad_bits_by_name(v);
+      if (!o.ad) throw UsageError("--ad: expected hardware or software, got '" + v + "'");
     } else if (a == "-v" || a == "--verbose") {
       o.verbose = true;
     } else if (a == "--trace") {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/exec_mode.h"
+#include "core/pmap_types.h"
 
 namespace kva::runner {
 
@@ -28,6 +29,7 @@ struct CliOptions {
   bool trace = false;               // --trace
   bool list = false;                // --list: validate and list jobs, run nothing
   ExecMode exec_mode = ExecMode::Fast;  // --exec-mode (debugging / verification)
+  std::optional<AdBits> ad;             // --ad
   std::optional<double> job_timeout;            // --job-timeout SECONDS (0: no limit)
   std::optional<std::uint64_t> trace_limit;     // --trace-limit SIZE per job
   std::optional<std::uint64_t> mem_limit;       // --mem-limit SIZE for all jobs at once

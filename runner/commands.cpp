@@ -78,6 +78,7 @@ int cmd_run(const CliOptions& o) {
   jo.verbose = o.verbose;
   jo.trace = o.trace;
   jo.exec_mode = o.exec_mode;
+  jo.ad = o.ad;
   if (o.trace_limit) jo.output_limit = *o.trace_limit;
   if (o.job_timeout) jo.timeout_s = *o.job_timeout;
   int nprocs = o.jobs;

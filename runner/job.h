@@ -38,6 +38,7 @@ struct JobOptions {
   bool verbose = false;  // per-step log on stderr
   bool trace = false;    // per-vCPU guest trace on stderr (MachineConfig::trace)
   ExecMode exec_mode = ExecMode::Fast;  // MachineConfig::exec_mode
+  std::optional<AdBits> ad = std::nullopt;  // MachineConfig::ad_bits unless the testcase sets machine.ad
   // -v / --trace bytes per job (--trace-limit); the rest is dropped with a note.
   std::uint64_t output_limit = kDefaultOutputLimit;
   bool keep_output = false;  // keep it in JobResult::output instead of writing it to stderr

@@ -115,7 +115,8 @@ JobResult run_job(const Job& job, const JobOptions& opts) {
   std::unique_ptr<RunContext> ctx;
   try {
     ctx = std::make_unique<RunContext>(tc, *job.arch, job.seed, faults, opts.trace ? &out : nullptr,
-                                       opts.verbose ? &out : nullptr, opts.exec_mode);
+                                       opts.verbose ? &out : nullptr, opts.exec_mode,
+                                       opts.ad);
   } catch (const std::exception& e) {
     res.failures.push_back({"machine setup", "setup error", e.what(), std::nullopt, std::nullopt, "", ""});
   }

@@ -6,13 +6,14 @@ namespace kva::runner {
 
 RunContext::RunContext(const Testcase& tc, const ArchInfo& arch, std::uint64_t seed,
                        const FaultSet& faults, std::ostream* trace, std::ostream* log,
-                       ExecMode exec_mode)
+                       ExecMode exec_mode, std::optional<AdBits> ad)
     : tc_(tc), log_(log) {
   MachineConfig mcfg;
   mcfg.ncpus = tc.machine.cpus;
   mcfg.mem_bytes = tc.machine.mem_bytes;
   mcfg.trace = trace;
   mcfg.exec_mode = exec_mode;
+  mcfg.ad_bits = tc.machine.ad ? tc.machine.ad : ad;
   KernelConfig kcfg;
   apply_machine_spec(tc.machine, kcfg);
   kcfg.seed = seed;

@@ -69,7 +69,8 @@ struct OpRecord {
 class RunContext {
  public:
   RunContext(const Testcase& tc, const ArchInfo& arch, std::uint64_t seed, const FaultSet& faults,
-             std::ostream* trace, std::ostream* log, ExecMode exec_mode = ExecMode::Fast);
+             std::ostream* trace, std::ostream* log, ExecMode exec_mode = ExecMode::Fast,
+             std::optional<AdBits> ad = std::nullopt);
   ~RunContext();
 
   Kernel& kernel() { return *kernel_; }

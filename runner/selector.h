@@ -7,6 +7,11 @@
 //           no targeted shootdowns;
 //   `af_fault` a leaf whose accessed flag is clear faults instead of being set by the walk
 //           (feature af_fault), so it is never cached nor walkable;
+//   `sbi`   FreeBSD riscv's invalidation (feature sbi): remote fences are SBI calls counted as
+//           broadcasts (no kernel IPIs), qenter always invalidates, a range invalidation
+//           fences each hart's whole TLB;
+//   `leaf_fence` a single-address invalidation keeps cached non-leaf entries (feature
+//           leaf_fence: riscv sfence.vma with an address);
 //   `pool` / `dmap`  sf_buf without / with a direct map (Pmap::has_direct_map()).
 // The most specific key wins: arch name, then the mode keys in that order, then default. When
 // nothing matches, the expectation is not checked on that arch.

@@ -65,7 +65,7 @@ void print_failures(std::ostream& out, const std::vector<JobResult>& results) {
 
 void print_summary(std::ostream& out, const std::vector<ArchSummary>& rows) {
   char line[320];
-  std::snprintf(line, sizeof line, "%-10s %-5s %6s %6s %9s %11s %8s %12s %12s %7s %13s %6s %5s %9s\n",
+  std::snprintf(line, sizeof line, "%-12s %-5s %6s %6s %9s %11s %8s %12s %12s %7s %13s %6s %5s %9s\n",
                 "arch", "mode", "passed", "failed", "stale-obs", "stale-model", "l-inval",
                 "ipis(+bcast)", "guest-insns", "buf-io", "kva(map/lazy)", "bogus", "lost", "wall-ms");
   out << line;
@@ -73,7 +73,7 @@ void print_summary(std::ostream& out, const std::vector<ArchSummary>& rows) {
     std::string ipis = std::to_string(s.ipis) + "(+" + std::to_string(s.broadcasts) + ")";
     std::string kva = std::to_string(s.kva_maps) + "/" + std::to_string(s.kva_lazy_unmaps);
     std::snprintf(line, sizeof line,
-                  "%-10s %-5s %6d %6d %9lld %11lld %8lld %12s %12lld %7lld %13s %6lld %5lld %9.1f\n",
+                  "%-12s %-5s %6d %6d %9lld %11lld %8lld %12s %12lld %7lld %13s %6lld %5lld %9.1f\n",
                   s.arch.c_str(), s.mode.c_str(), s.passed, s.failed,
                   (long long)s.stale_observed, (long long)s.stale_model,
                   (long long)s.local_invalidations, ipis.c_str(), (long long)s.guest_instructions,

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/pmap_types.h"
 #include "runner/counters.h"
 
 namespace kva::runner {
@@ -65,6 +66,7 @@ struct MachineSpec {
   int nsfbufs = 64;
   BufSpec buf;
   DeviceSpec device;
+  std::optional<AdBits> ad = std::nullopt;  // machine.ad; nullopt: --ad, else the arch's own
 };
 
 struct ThreadSpec {

@@ -29,6 +29,11 @@ MachineSpec parse_machine(const YamlReader& r, const YAML::Node& n) {
   }
   if (f.has("nsfbufs"))
     m.nsfbufs = r.integer(f.get("nsfbufs"), "machine.nsfbufs", 1, Limits::max_nsfbufs);
+  if (f.has("ad")) {
+    YAML::Node v = f.get("ad");
+    m.ad = ad_bits_by_name(r.str(v, "machine.ad"));
+    if (!m.ad) throw r.error(v, "machine.ad: expected hardware or software");
+  }
   if (f.has("buf")) m.buf = parse_buf_spec(r, f.get("buf"), m.cpus);
   if (f.has("device")) m.device = parse_device_spec(r, f.get("device"), m.cpus);
   f.finish();

@@ -66,6 +66,9 @@ py::dict capabilities_dict(const PmapCapabilities& c) {
                   py::arg("caches_invalid_entries") = c.caches_invalid_entries,
                   py::arg("broadcast_invalidation") = c.broadcast_invalidation,
                   py::arg("accessed_flag_faults") = c.accessed_flag_faults,
+                  py::arg("sbi_invalidation") = c.sbi_invalidation,
+                  py::arg("page_fence_keeps_tables") = c.page_fence_keeps_tables,
+                  py::arg("software_ad") = c.software_ad,
                   py::arg("growable_kva") = c.growable_kva,
                   py::arg("write_drops_readonly_entry") = c.write_drops_readonly_entry);
 }

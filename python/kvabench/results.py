@@ -99,6 +99,11 @@ class Capabilities(Record):
     root_registers: bool                #: top-level entries held in registers until a root reload
     requires_break_before_make: bool
     caches_invalid_entries: bool        #: a faulting walk's result may be cached
+    broadcast_invalidation: bool        #: invalidations reach every CPU at once (no IPIs)
+    accessed_flag_faults: bool          #: an access through a leaf with A/AF clear faults
+    sbi_invalidation: bool              #: remote fences are SBI calls with a hart mask
+    page_fence_keeps_tables: bool       #: a one-address fence keeps cached upper-level entries
+    software_ad: bool                   #: Machine(ad='software') is available
     growable_kva: bool                  #: growkernel() works
     write_drops_readonly_entry: bool
 

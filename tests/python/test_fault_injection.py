@@ -1,14 +1,27 @@
 """Every fault-injection switch is caught by the library: with the fault injected (and the
 expectations unchanged) some testcase fails on every arch where the fault applies, and at
-least one failure comes from a staleness or value oracle, not only from counters."""
+least one failure comes from a staleness or value oracle, not only from counters (except where
+the arch's protocol hides the damage: PROTOCOL_MASKED)."""
 import pytest
 
+import kvabench
 import kvabench_cli
 
 # Oracles that see what the guest actually got (or what reached the device), as opposed to
 # bookkeeping counters and internal invariants.
 DATA_ORACLES = {"observed staleness", "architectural staleness", "bbm staleness", "negative staleness",
                 "unexpected value", "missing error", "lost write"}
+
+
+# Faults whose data effect an arch's mapping protocol hides, by the feature that hides it:
+# FreeBSD riscv's pmap_qenter always invalidates (sbi), so buffer KVA reused after a qremove
+# without its remote fence is fenced again before anyone can read it; only the window between
+# the two, which no testcase step can reach, would show the old page.
+PROTOCOL_MASKED = {"skip-buf-kva-shootdown": "sbi"}
+
+
+def _features(arch):
+    return set(kvabench.Machine(arch, cpus=2, memory="16M").features)
 
 
 def _faults():
@@ -40,6 +53,11 @@ def test_fault_is_caught(fault, clean_run, tmp_path):
         failures = [f for r in data["results"] if r["arch"] == arch for f in r["failures"]]
         assert failures, f"--inject {fault}: no testcase fails on {arch}"
         oracles = {f["oracle"] for f in failures}
+        if fault in PROTOCOL_MASKED and PROTOCOL_MASKED[fault] in _features(arch):
+            # The arch's own protocol repairs the damage before any testcase step can look;
+            # the counters still show the missing work.
+            assert "counter" in oracles, f"{fault} on {arch}: not even a counter differs"
+            continue
         assert oracles & DATA_ORACLES, f"{fault} on {arch} only caught by {oracles}"
         # Every failure line names where it happened.
         assert all(f["step"] for f in failures)

@@ -149,6 +149,39 @@ steps:
   }
 }
 
+// machine.ad: software runs where the arch offers it (FreeBSD presets A/D, so the protocol is
+// unchanged) and is a setup error naming the arch everywhere else; bad values are input errors.
+TEST(TestcaseParser, MachineAdSelectsSoftwareAccessedDirty) {
+  std::string text = kRecycle;
+  text.replace(text.find("nsfbufs: 1}"), 11, "nsfbufs: 1, ad: software}");
+  Testcase tc = parse_testcase_file(write_temp("ad", text));
+  ASSERT_EQ(tc.machine.ad, AdBits::Software);
+  int offered = 0;
+  for (const ArchInfo& a : arch_registry()) {
+    JobResult r = run_on(tc, a.name.c_str());
+    if (a.capabilities().software_ad) {
+      ++offered;
+      EXPECT_TRUE(r.passed) << a.name << ": " << (r.failures.empty() ? "" : r.failures[0].message);
+    } else {
+      ASSERT_FALSE(r.passed) << a.name;
+      EXPECT_EQ(r.failures[0].oracle, "setup error");
+      EXPECT_NE(r.failures[0].message.find(a.name + ": accessed/dirty bits"), std::string::npos)
+          << r.failures[0].message;
+    }
+  }
+  EXPECT_GT(offered, 0);
+
+  std::string bad = kRecycle;
+  bad.replace(bad.find("nsfbufs: 1}"), 11, "nsfbufs: 1, ad: firmware}");
+  std::string path = write_temp("ad_bad", bad);
+  try {
+    parse_testcase_file(path);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("machine.ad: expected hardware or software"), std::string::npos) << e.what();
+  }
+}
+
 TEST(PlanJobs, SeedsAndArchSelection) {
   Testcase tc = parse_testcase_file(write_temp("recycle", kRecycle));
   tc.seeds = 3;

@@ -122,5 +122,27 @@ TEST(Counters, GroupsAndNamesAreValidated) {
   EXPECT_THROW(parse_counter_expectations(r, YAML::Load("{tlb: {x: 1}}"), "e", {"sf_buf"}), InputError);
 }
 
+// riscv's protocol keys: `sbi` (SBI remote fences, qenter always invalidates) and `leaf_fence`
+// (a page fence keeps non-leaf entries) come before pool/dmap, `sbi` first. Made-up contexts,
+// so the test does not depend on which arch has which feature.
+TEST(Selectable, SbiAndLeafFenceKeys) {
+  auto r = reader();
+  auto one = [&](const YAML::Node& v) { return static_cast<int>(r.integer(v, "v", 0, 100)); };
+  auto s = Selectable<int>::parse(r, YAML::Load("{pool: 3, dmap: 1, sbi: 0, leaf_fence: 2}"), "v", one);
+  const ArchContext x86_like{"x", true, {"walk_cache"}};
+  const ArchContext sbi_dmap{"y", true, {"sbi", "leaf_fence"}};
+  const ArchContext fence_pool{"z", false, {"leaf_fence"}};
+  EXPECT_EQ(*s.resolve(x86_like), 1);
+  EXPECT_EQ(*s.resolve(sbi_dmap), 0) << "sbi before leaf_fence and dmap";
+  EXPECT_EQ(*s.resolve(fence_pool), 2) << "leaf_fence before pool";
+  EXPECT_EQ(sbi_dmap.mode_keys(), (std::vector<std::string>{"sbi", "leaf_fence", "dmap"}));
+  auto only_sbi = Selectable<int>::parse(r, YAML::Load("{sbi: 4}"), "v", one);
+  EXPECT_EQ(only_sbi.resolve(x86_like), nullptr) << "not checked where the key does not apply";
+  for (const char* k : {"sbi", "leaf_fence"}) {
+    EXPECT_TRUE(is_selector_key(k)) << k;
+    EXPECT_TRUE(is_feature_name(k)) << k;
+  }
+}
+
 }  // namespace
 }  // namespace kva::runner

@@ -9,7 +9,7 @@
 
 #include "archs/registry.h"
 #include "core/pmap.h"
-#include "tests/test_pages.h"
+#include "tests/test_util.h"
 
 namespace kva::test {
 
@@ -20,16 +20,7 @@ inline const std::vector<std::string>& x86_archs() {
 
 inline std::unique_ptr<Pmap> make_x86(const std::string& arch, int ncpus = 2,
                                       std::size_t mem = 8u << 20, std::ostream* trace = nullptr) {
-  const ArchInfo* info = find_arch(arch);
-  if (!info) throw KvaError("unknown arch " + arch);
-  return info->create(MachineConfig{ncpus, mem, trace});
-}
-
-inline std::string arch_test_name(const testing::TestParamInfo<std::string>& info) {
-  std::string s = info.param;
-  for (char& c : s)
-    if (c == '-') c = '_';
-  return s;
+  return make_pmap(arch, ncpus, mem, trace);
 }
 
 }  // namespace kva::test
