@@ -430,6 +430,15 @@ bool Vfs::write_mapped(Thread& td, vnode& vp, std::uint64_t off, std::vector<std
   return start(td, each_page_op(vp, off, end, std::move(store), std::move(done)));
 }
 
+void Vfs::buffer_stored(const buf* bp, std::uint64_t boff, std::span<const std::uint8_t> data) {
+  if (bp->b_offset == NOOFFSET) return;
+  for (auto& vp : files_)
+    if (&vp->bo() == bp->b_bufobj) {
+      model_write(*vp, static_cast<std::uint64_t>(bp->b_offset) + boff, data.data(), data.size());
+      return;
+    }
+}
+
 // --- the reference model
 
 void Vfs::model_resize(vnode& vp, std::uint64_t size) {

@@ -44,6 +44,8 @@ struct Write : StepOp {
     vaddr_t va = target.resolve(ctx, len);
     auto bytes = data.bytes(va & PAGE_MASK, len);
     ctx.pmap().store(cpu, va, bytes);
+    if (target.kind == Target::Kind::Buf)
+      ctx.kernel().vfs().buffer_stored(ctx.buffer(target.name), target.offset, bytes);
   }
 };
 
