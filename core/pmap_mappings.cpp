@@ -8,7 +8,16 @@ namespace kva {
 void Pmap::mapped_leaves(vaddr_t first, vaddr_t last, std::vector<MappedLeaf>& out,
                          std::vector<paddr_t>* page_tables) const {
   vaddr_t va = trunc_page(first);
+  const VaFormat format = va_format();
   for (;;) {
+    if (!format.fits(va)) {
+      // Past a 32-bit VA space, or in the hole between a 64-bit space's two canonical halves:
+      // nothing maps there, and walking it page by page would take forever.
+      if (format.width < 64 || format.bits >= 64) break;
+      const vaddr_t upper_half = ~vaddr_t{0} << (format.bits - 1);
+      if (va >= upper_half || upper_half > last) break;
+      va = upper_half;
+    }
     const std::vector<WalkLevel> levels = walk(va);
     std::uint64_t step = PAGE_SIZE;
     bool writable = true;

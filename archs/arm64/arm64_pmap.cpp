@@ -227,6 +227,8 @@ std::vector<WalkLevel> Arm64Pmap::walk(vaddr_t va) const {
     v.cache = cache_mode(d.attr_index());
     v.reach = level_bytes(s.level);
     v.next = d.output_address(s.level);
+    v.index = static_cast<int>(s.index);
+    v.table = s.slot - s.index * sizeof(std::uint64_t);
     out.push_back(v);
   }
   return out;

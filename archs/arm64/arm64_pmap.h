@@ -44,6 +44,9 @@ class Arm64Pmap final : public EmulatedPmap {
 
   std::string_view arch_name() const override { return "arm64"; }
   bool has_direct_map() const override { return true; }
+  // The tables translate 48 bits (4 KiB granule, 4 levels); bits 63..48 must be all zeros
+  // (TTBR0) or all ones (TTBR1, the kernel), i.e. a sign extension of bit 48.
+  VaFormat va_format() const override { return {64, 49}; }
   vaddr_t phys_to_dmap(paddr_t pa) const override;
   VaRange kva_space() const override;
   VaRange growable_kva() const override;

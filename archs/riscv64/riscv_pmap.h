@@ -24,6 +24,7 @@
 // QEMU flushes the whole TLB on every sfence.vma and never caches an invalid entry, so only
 // the model can show a fence of the wrong address, a surviving global entry or a negative one.
 #pragma once
+#include <bit>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,10 @@ class RiscvPmap final : public EmulatedPmap {
 
   std::string_view arch_name() const override { return platform_.name; }
   bool has_direct_map() const override { return true; }
+  // Sv39 / Sv48: the root table's reach (512 entries of level_bytes(0)) is the translated width.
+  VaFormat va_format() const override {
+    return {64, std::countr_zero(Tables::level_bytes(0)) + 9};
+  }
   vaddr_t phys_to_dmap(paddr_t pa) const override;
   VaRange kva_space() const override { return km_.kva; }
   VaRange growable_kva() const override { return grow_; }

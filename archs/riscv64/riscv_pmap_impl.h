@@ -231,7 +231,8 @@ std::vector<WalkLevel> RiscvPmap<Format>::walk(vaddr_t va) const {
     v.raw = e.raw();
     v.present = e.valid();
     v.leaf = e.is_leaf();
-    v.writable = e.writable();
+    // A non-leaf PTE has R=W=X=0 and restricts nothing (riscv has no table-level rights).
+    v.writable = v.leaf ? e.writable() : v.present;
     v.user = e.user();
     v.accessed = e.accessed();
     v.dirty = e.dirty();
@@ -239,6 +240,8 @@ std::vector<WalkLevel> RiscvPmap<Format>::walk(vaddr_t va) const {
     v.executable = e.executable();
     v.reach = Tables::level_bytes(l);
     v.next = e.physical_address();
+    v.index = static_cast<int>(w.steps[l].index);
+    v.table = w.steps[l].slot - w.steps[l].index * sizeof(typename Pte::raw_type);
     out.push_back(v);
   }
   return out;

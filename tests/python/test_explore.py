@@ -58,7 +58,9 @@ def test_walk_index_is_the_vas_index_at_each_level(m):
     va, _ = mapped(m)
     width, bits = m.va_format
     levels = m.walk(va).levels
-    parent_reach = 1 << bits
+    # The root table's reach: no arch translates more than 48 bits (arm64's format also counts
+    # bit 48, which selects the TTBR half).
+    parent_reach = 1 << min(bits, 48)
     for lv in levels:
         assert lv.index == (va % parent_reach) // lv.reach, lv.name
         parent_reach = lv.reach
@@ -186,7 +188,9 @@ def test_snapshot_diff_after_a_remap(m):
     assert remap.before.startswith(f"{old.pa:#x}") and remap.after.startswith(f"{new.pa:#x}")
     stale_rows = d.tlb().where(what="tlb stale", cpu=1)
     assert [r.va for r in stale_rows] == [va] and stale_rows[0].detail
-    assert d.counters["stale.architectural"] >= 1 and d.counters["pmap.loads"] == 1
+    # The model reports the remap as architectural, or as bbm where the ISA requires break-before-make.
+    assert d.counters.get("stale.architectural", 0) + d.counters.get("stale.bbm", 0) >= 1
+    assert d.counters["pmap.loads"] == 1
     assert "before -> after remap" in d.caption
     m.invalidate_range(0, va)
     gone = (m.snapshot() - after).tlb().where(what="tlb -")
