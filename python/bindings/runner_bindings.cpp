@@ -96,6 +96,7 @@ py::list summary_rows(const std::vector<runner::ArchSummary>& rows) {
                         py::arg("failed") = s.failed, py::arg("jobs") = s.jobs,
                         py::arg("stale_observed") = s.stale_observed,
                         py::arg("stale_architectural") = s.stale_architectural,
+                        py::arg("stale_model") = s.stale_model,
                         py::arg("local_invalidations") = s.local_invalidations, py::arg("ipis") = s.ipis,
                         py::arg("broadcasts") = s.broadcasts,
                         py::arg("guest_instructions") = s.guest_instructions, py::arg("buf_ios") = s.buf_ios,

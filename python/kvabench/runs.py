@@ -154,6 +154,7 @@ class SummaryRow(Record):
     jobs: int
     stale_observed: int
     stale_architectural: int
+    stale_model: int       #: every model oracle: architectural, bbm, negative
     local_invalidations: int
     ipis: int
     broadcasts: int
