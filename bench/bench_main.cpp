@@ -124,25 +124,27 @@ FloorTiming time_with_floor(Pmap& p, std::size_t turns, std::size_t iterations, 
   return out;
 }
 
+// A table row from a side-by-side timing: per-call figures over the timed rounds.
+CycleRow row_from(const std::string& workload, const FloorTiming& ft) {
+  CycleRow row;
+  row.workload = workload;
+  row.cpu_us = ft.best.cpu_us;
+  row.wall_us = ft.best.wall_us;
+  row.cycles_per_s = 1e6 / ft.best.cpu_us;
+  row.emu_calls = per(ft.after.emu_calls, ft.before.emu_calls, ft.calls);
+  row.guest_insns = per(ft.after.guest_instructions, ft.before.guest_instructions, ft.calls);
+  row.ipis = per(ft.after.ipis, ft.before.ipis, ft.calls);
+  row.broadcasts = per(ft.after.broadcasts, ft.before.broadcasts, ft.calls);
+  row.floor_us = ft.floor_us;
+  row.floor_calls = ft.floor_calls;
+  return row;
+}
+
 // Benchmarks 1 and 2: the remap cycle; one full turn (every page once) is the floor's recording.
 CycleRow measure_cycle(const ArchInfo& arch, bool cpuprivate, std::size_t cycles) {
   RemapCycle c(arch, cpuprivate);
   for (std::size_t i = 0; i < 3 * c.pages(); ++i) c.run();  // every slot remapped, TLBs warm
-  FloorTiming ft = time_with_floor(c.pmap(), c.pages(), cycles, [&] { c.run(); });
-  CycleRow row;
-  row.workload = c.description();
-  const PmapStats &s0 = ft.before, &s1 = ft.after;
-  const std::size_t n = ft.calls;
-  row.cpu_us = ft.best.cpu_us;
-  row.wall_us = ft.best.wall_us;
-  row.cycles_per_s = 1e6 / ft.best.cpu_us;
-  row.emu_calls = per(s1.emu_calls, s0.emu_calls, n);
-  row.guest_insns = per(s1.guest_instructions, s0.guest_instructions, n);
-  row.ipis = per(s1.ipis, s0.ipis, n);
-  row.broadcasts = per(s1.broadcasts, s0.broadcasts, n);
-  row.floor_us = ft.floor_us;
-  row.floor_calls = ft.floor_calls;
-  return row;
+  return row_from(c.description(), time_with_floor(c.pmap(), c.pages(), cycles, [&] { c.run(); }));
 }
 
 // Each pmap operation alone beside the floor, on a 4-vCPU machine where every CPU has used the
@@ -169,19 +171,7 @@ std::vector<CycleRow> measure_ops(const ArchInfo& arch, std::size_t iterations) 
   std::vector<CycleRow> rows;
   for (const auto& [name, fn] : ops) {
     for (int i = 0; i < 20; ++i) fn();
-    FloorTiming ft = time_with_floor(*p, 1, iterations, fn);
-    CycleRow row;
-    row.workload = name;
-    row.cpu_us = ft.best.cpu_us;
-    row.wall_us = ft.best.wall_us;
-    row.cycles_per_s = 1e6 / ft.best.cpu_us;
-    row.emu_calls = per(ft.after.emu_calls, ft.before.emu_calls, ft.calls);
-    row.guest_insns = per(ft.after.guest_instructions, ft.before.guest_instructions, ft.calls);
-    row.ipis = per(ft.after.ipis, ft.before.ipis, ft.calls);
-    row.broadcasts = per(ft.after.broadcasts, ft.before.broadcasts, ft.calls);
-    row.floor_us = ft.floor_us;
-    row.floor_calls = ft.floor_calls;
-    rows.push_back(row);
+    rows.push_back(row_from(name, time_with_floor(*p, 1, iterations, fn)));
   }
   return rows;
 }

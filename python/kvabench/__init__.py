@@ -1,7 +1,8 @@
 """kvabench: script experiments on FreeBSD's sf_buf(9)/buf(9) page mappings.
 
     import kvabench
-    with kvabench.Machine("i386", cpus=2) as m:
+    arch = kvabench.archs().names()[0]                 # any name the registry lists
+    with kvabench.Machine(arch, cpus=2) as m:
         page = m.page_alloc(fill=0xAB)                 # wired, as in YAML
         td = m.thread("td0", cpu=0)
         with m.sf_buf_alloc(td, page) as sf:           # freed on exit
@@ -15,7 +16,7 @@ Buffers and files (buf(9)), on the same machine:
             m.read(1, bp.data, 16), bp.flags       # brelse on exit
         m.file_write(0, f, 100, b"hello"), m.fsync(0, f), m.lost_writes()
 
-    kvabench.run("testcases/", archs=["i386"]).to_pandas()   # YAML testcases, in-process
+    kvabench.run("testcases/", archs=[arch]).to_pandas()       # YAML testcases, in-process
 
 Arch names come from kvabench.archs(), fault switches from kvabench.faults(); errors are the
 classes of kvabench.errors.

@@ -102,7 +102,7 @@ class Machine:
     Use it as a context manager, or call close(): that makes it and its handles unusable and
     frees its memory::
 
-        with kvabench.Machine("i386", cpus=2) as m:
+        with kvabench.Machine(kvabench.archs().names()[0], cpus=2) as m:
             page = m.page_alloc(fill=0xAA)
             va = m.kva_alloc()
             m.kenter(va, page)
