@@ -116,11 +116,7 @@ void BlockDevice::strategy(buf* bp) {
   if (bio.offset > cfg_.size || bio.len > cfg_.size - bio.offset)
     throw KvaError("block device: I/O at byte " + std::to_string(bio.offset) + " runs past the " +
                    std::to_string(cfg_.size) + "-byte device");
-  int& failing = bio.cmd == BIO_READ ? fail_reads_ : fail_writes_;
-  if (failing > 0) {
-    --failing;
-    bio.fail = true;
-  }
+  bio.fail = take_fault(bio);
   if (bio.cmd == BIO_WRITE) {
     ++stats_.writes;
     bio.data = bufs_.transfer_out(bp, bp->b_iocpu, bio.boff, bio.len, cfg_.pio);
@@ -171,11 +167,30 @@ void BlockDevice::complete(std::uint64_t id) {
   bufs_.bufdone(bp, bio.done_cpu);
 }
 
-void BlockDevice::fail_next(std::uint8_t iocmd, int count) {
+void BlockDevice::fail_next(std::uint8_t iocmd, int count, std::optional<daddr_t> blkno) {
   if (count < 0) throw KvaError("fail_next: negative count");
-  if (iocmd == BIO_READ) fail_reads_ += count;
-  else if (iocmd == BIO_WRITE) fail_writes_ += count;
-  else throw KvaError("fail_next: iocmd must be BIO_READ or BIO_WRITE");
+  if (iocmd != BIO_READ && iocmd != BIO_WRITE) throw KvaError("fail_next: iocmd must be BIO_READ or BIO_WRITE");
+  if (blkno && (*blkno < 0 || static_cast<std::uint64_t>(*blkno) >= cfg_.size / DEV_BSIZE))
+    throw KvaError("fail_next: device block " + std::to_string(*blkno) + " is not on the " +
+                   std::to_string(cfg_.size / DEV_BSIZE) + "-block device");
+  if (count > 0) armed_.push_back({iocmd, blkno, count});
+}
+
+int BlockDevice::armed_faults() const {
+  int n = 0;
+  for (const ArmedFault& f : armed_) n += f.remaining;
+  return n;
+}
+
+bool BlockDevice::take_fault(const Bio& bio) {
+  const auto first = static_cast<daddr_t>(bio.offset / DEV_BSIZE);
+  const auto last = static_cast<daddr_t>((bio.offset + std::max<std::size_t>(bio.len, 1) - 1) / DEV_BSIZE);
+  for (auto it = armed_.begin(); it != armed_.end(); ++it) {
+    if (it->cmd != bio.cmd || (it->blkno && (*it->blkno < first || *it->blkno > last))) continue;
+    if (--it->remaining == 0) armed_.erase(it);
+    return true;
+  }
+  return false;
 }
 
 void BlockDevice::discard() {

@@ -13,6 +13,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -69,8 +70,11 @@ class BlockDevice {
   // Starts I/O of bp (b_iocmd, device block b_blkno, buffer bytes [b_ioboff, +b_iolen)).
   void strategy(buf* bp);
 
-  // Fault injection: the next `count` reads (or writes) that start fail with BIO_ERROR.
-  void fail_next(std::uint8_t iocmd, int count = 1);
+  // Fault injection: the next `count` reads (or writes) that start fail with BIO_ERROR; with
+  // `blkno`, only those whose transfer covers that device block (DEV_BSIZE units). Armed faults
+  // are independent; an I/O takes the oldest one that matches.
+  void fail_next(std::uint8_t iocmd, int count = 1, std::optional<daddr_t> blkno = std::nullopt);
+  int armed_faults() const;  // failures still to come, over every armed fault
   // Holding: bios queue up instead of completing; release completes the oldest `count`.
   void hold() { held_ = true; }
   void release(std::size_t count = SIZE_MAX);
@@ -104,7 +108,13 @@ class BlockDevice {
   std::deque<std::uint64_t> queue_;  // held bios, oldest first
   std::uint64_t next_id_ = 1;
   bool held_ = false;
-  int fail_reads_ = 0, fail_writes_ = 0;
+  struct ArmedFault {
+    std::uint8_t cmd;
+    std::optional<daddr_t> blkno;
+    int remaining;
+  };
+  bool take_fault(const Bio& bio);
+  std::vector<ArmedFault> armed_;
   DeviceStats stats_;
 };
 

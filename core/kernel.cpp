@@ -1,5 +1,7 @@
 #include "core/kernel.h"
 
+#include <algorithm>
+
 namespace kva {
 
 namespace {
@@ -128,6 +130,28 @@ void Kernel::qenter(cpuid_t cpu, vaddr_t va, std::span<const paddr_t> pas) {
 void Kernel::qremove(cpuid_t cpu, vaddr_t va, std::size_t count) {
   pmap_->qremove(cpu, va, count);
   for (std::size_t i = 0; i < count; ++i) track_unmap(va + i * PAGE_SIZE);
+}
+
+void Kernel::store(cpuid_t cpu, vaddr_t va, std::span<const std::uint8_t> data) {
+  pmap_->store(cpu, va, data);
+  buffer_kva_stored(va, data);
+}
+
+void Kernel::copy(cpuid_t cpu, vaddr_t dst, vaddr_t src, std::size_t n) {
+  pmap_->copy(cpu, dst, src, n,
+              [this](vaddr_t va, std::span<const std::uint8_t> bytes) { buffer_kva_stored(va, bytes); });
+}
+
+void Kernel::buffer_kva_stored(vaddr_t va, std::span<const std::uint8_t> data) {
+  const VaRange map = bufs_->buffer_map();
+  if (data.empty() || va >= map.end || va + data.size() <= map.start) return;
+  for (const auto& b : bufs_->bufs()) {
+    const buf* bp = b.get();
+    if (!buf_mapped(bp)) continue;
+    const vaddr_t lo = std::max(va, bp->b_data);
+    const vaddr_t hi = std::min<vaddr_t>(va + data.size(), bp->b_data + static_cast<vaddr_t>(bp->b_bcount));
+    if (lo < hi) vfs_->buffer_stored(bp, lo - bp->b_data, data.subspan(lo - va, hi - lo));
+  }
 }
 
 }  // namespace kva

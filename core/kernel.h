@@ -83,7 +83,15 @@ class Kernel {
   void qenter(cpuid_t cpu, vaddr_t va, std::span<const paddr_t> pas);
   void qremove(cpuid_t cpu, vaddr_t va, std::size_t count);
 
+  // --- guest accesses that change memory. A store into the data of a mapped file buffer is a
+  // change of that file's page (its pages are the file's cache), so the Vfs reference model
+  // takes the bytes the guest meant to store; a stale translation that sends them elsewhere is
+  // then a lost write. Front ends store through these, not through Pmap directly.
+  void store(cpuid_t cpu, vaddr_t va, std::span<const std::uint8_t> data);
+  void copy(cpuid_t cpu, vaddr_t dst, vaddr_t src, std::size_t n);
+
  private:
+  void buffer_kva_stored(vaddr_t va, std::span<const std::uint8_t> data);
   bool in_raw_reservation(vaddr_t va) const;
   void track_unmap(vaddr_t va);
   void track_map(vaddr_t va, paddr_t pa);

@@ -462,12 +462,14 @@ void Pmap::store(cpuid_t cpu, vaddr_t va, std::span<const std::uint8_t> data) {
   }
 }
 
-void Pmap::copy(cpuid_t cpu, vaddr_t dst, vaddr_t src, std::size_t n) {
+void Pmap::copy(cpuid_t cpu, vaddr_t dst, vaddr_t src, std::size_t n,
+                const std::function<void(vaddr_t, std::span<const std::uint8_t>)>& stored) {
   for (std::size_t done = 0; done < n;) {
     // A chunk stays within one page on both sides.
     const std::size_t len = chunk_in_page(dst + done, chunk_in_page(src + done, n - done));
     const std::vector<std::uint8_t> bytes = load(cpu, src + done, len);
     store(cpu, dst + done, bytes);
+    if (stored) stored(dst + done, bytes);
     done += len;
   }
 }

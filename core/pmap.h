@@ -9,6 +9,7 @@
 // walk_via) and its invalidation mechanism and rules (do_invalidate_local, do_shootdown,
 // do_flush_local, each updating tlb_model()).
 #pragma once
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -124,7 +125,9 @@ class Pmap {
   // --- accesses by a named CPU; every oracle runs on every access
   std::vector<std::uint8_t> load(cpuid_t cpu, vaddr_t va, std::size_t n);
   void store(cpuid_t cpu, vaddr_t va, std::span<const std::uint8_t> data);
-  void copy(cpuid_t cpu, vaddr_t dst, vaddr_t src, std::size_t n);  // load then store, per page
+  // Load then store, per page; `stored` (optional) sees each chunk after it is stored.
+  void copy(cpuid_t cpu, vaddr_t dst, vaddr_t src, std::size_t n,
+            const std::function<void(vaddr_t, std::span<const std::uint8_t>)>& stored = {});
 
   // --- observation
   PmapStats& stats() { return stats_; }

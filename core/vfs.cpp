@@ -434,7 +434,9 @@ void Vfs::buffer_stored(const buf* bp, std::uint64_t boff, std::span<const std::
   if (bp->b_offset == NOOFFSET) return;
   for (auto& vp : files_)
     if (&vp->bo() == bp->b_bufobj) {
-      model_write(*vp, static_cast<std::uint64_t>(bp->b_offset) + boff, data.data(), data.size());
+      // Bytes past EOF are not file contents: a store does not extend the file (write(2) does).
+      const std::uint64_t off = static_cast<std::uint64_t>(bp->b_offset) + boff;
+      if (off < vp->size_) model_write(*vp, off, data.data(), std::min<std::uint64_t>(data.size(), vp->size_ - off));
       return;
     }
 }

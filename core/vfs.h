@@ -115,10 +115,9 @@ class Vfs {
   // A crash: pending I/O, buffers and cached pages vanish; then the crash oracle runs and the
   // model adopts the device's contents for the chunks written since their last sync.
   void crash(cpuid_t cpu);
-  // A store through b_data of a file's buffer (the file system writing its buffer directly,
-  // as the runner's `write` to a `buf:` does): the file's logical contents change as with
-  // write(2), so the lost-write oracle expects those bytes on the device after fsync.
-  // Buffers that belong to no file are ignored.
+  // A store through b_data of a file's buffer (Kernel::store finds the buffer): the file's
+  // logical contents change as with write(2), up to EOF, so the lost-write oracle expects those
+  // bytes on the device after fsync. Buffers that belong to no file are ignored.
   void buffer_stored(const buf* bp, std::uint64_t boff, std::span<const std::uint8_t> data);
 
   // --- the oracle

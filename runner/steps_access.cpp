@@ -43,9 +43,7 @@ struct Write : StepOp {
   void run(RunContext& ctx) override {
     vaddr_t va = target.resolve(ctx, len);
     auto bytes = data.bytes(va & PAGE_MASK, len);
-    ctx.pmap().store(cpu, va, bytes);
-    if (target.kind == Target::Kind::Buf)
-      ctx.kernel().vfs().buffer_stored(ctx.buffer(target.name), target.offset, bytes);
+    ctx.kernel().store(cpu, va, bytes);
   }
 };
 
@@ -56,7 +54,7 @@ struct Copy : StepOp {
   void run(RunContext& ctx) override {
     vaddr_t src = from.resolve(ctx, len);
     vaddr_t dst = to.resolve(ctx, len);
-    ctx.pmap().copy(cpu, dst, src, len);
+    ctx.kernel().copy(cpu, dst, src, len);
   }
 };
 

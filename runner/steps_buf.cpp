@@ -205,7 +205,7 @@ struct BufWrite : StepOp {
                       ") runs past b_bcount " + std::to_string(bp->b_bcount));
     const std::size_t page_off = bp->b_offset == NOOFFSET ? static_cast<std::size_t>(offset)
                                                           : static_cast<std::size_t>(bp->b_offset + offset) & PAGE_MASK;
-    ctx.pmap().store(cpu, bp->b_data + static_cast<vaddr_t>(offset), data.bytes(page_off, static_cast<std::size_t>(len)));
+    ctx.kernel().store(cpu, bp->b_data + static_cast<vaddr_t>(offset), data.bytes(page_off, static_cast<std::size_t>(len)));
     ctx.kernel().bufs().vfs_bio_set_valid(td, bp, offset, len);
     ctx.kernel().bufs().vfs_bio_set_dirty(td, bp, offset, len);
   }
@@ -339,11 +339,26 @@ struct Device : StepOp {
   std::optional<std::size_t> release;  // SIZE_MAX: all
   std::optional<std::uint8_t> fail;
   int count = 1;
+  std::optional<daddr_t> block;  // only I/O covering this device block fails
+  std::string file;              // or the device block of this file's logical block
+  daddr_t lblkno = 0;
   void run(RunContext& ctx) override {
     BlockDevice& dev = ctx.kernel().device();
     if (hold && *hold) dev.hold();
     if (release) dev.release(*release);
-    if (fail) dev.fail_next(*fail, count);
+    if (!fail) return;
+    std::optional<daddr_t> at = block;
+    if (!file.empty()) {
+      at = ctx.file(file)->blkno(lblkno);
+      if (*at < 0)
+        throw StepError("device.fail_next: block " + std::to_string(lblkno) + " of file " + file +
+                        " is a hole (no device block yet)");
+    }
+    try {
+      dev.fail_next(*fail, count, at);
+    } catch (const KvaError& e) {
+      throw StepError(std::string("device.") + e.what());  // a testcase error, not the kernel's
+    }
   }
 };
 
@@ -426,6 +441,17 @@ std::vector<OpDef> buf_ops() {
            op->fail = s == "read" ? BIO_READ : BIO_WRITE;
          }
          if (f.has("count")) op->count = static_cast<int>(r.integer(f.get("count"), "device.count", 1, 1000));
+         if (f.has("block")) op->block = r.integer(f.get("block"), "device.block", 0, INT64_MAX);
+         if (f.has("file")) {
+           op->file = pc.file(f);
+           op->lblkno = r.integer(f.require("lblkno"), "device.lblkno", 0, INT32_MAX);
+         } else if (f.has("lblkno")) {
+           throw r.error(f.get("lblkno"), "device.lblkno: give the file too");
+         }
+         if ((op->block || !op->file.empty()) && !op->fail)
+           throw r.error(f.node(), "device: block and file choose which I/O fail_next fails; give fail_next");
+         if (op->block && !op->file.empty())
+           throw r.error(f.get("block"), "device: give block or file with lblkno, not both");
          if (!op->hold && !op->release && !op->fail)
            throw r.error(f.node(), "device: give hold, release or fail_next");
          return op;

@@ -341,10 +341,11 @@ void bind_buf(py::module_& m, MachineClass& cls) {
     self.kernel().device().release(count.value_or(SIZE_MAX));
     self.sched().run();
   }, py::arg("count") = py::none(), "Complete the oldest `count` held I/Os (all by default).");
-  cls.def("device_fail_next", [](Machine& self, const std::string& cmd, int count) {
+  cls.def("device_fail_next", [](Machine& self, const std::string& cmd, int count, std::optional<daddr_t> block) {
     if (cmd != "read" && cmd != "write") throw py::value_error("device_fail_next: 'read' or 'write'");
-    self.kernel().device().fail_next(cmd == "read" ? BIO_READ : BIO_WRITE, count);
-  }, py::arg("cmd"), py::arg("count") = 1, "The next reads or writes fail with BIO_ERROR (EIO).");
+    self.kernel().device().fail_next(cmd == "read" ? BIO_READ : BIO_WRITE, count, block);
+  }, py::arg("cmd"), py::arg("count") = 1, py::arg("block") = py::none(),
+     "The next reads or writes (those covering device block `block`, if given) fail with BIO_ERROR (EIO).");
   cls.def_property_readonly("device_in_flight", [](Machine& self) { return self.kernel().device().in_flight(); });
 }
 

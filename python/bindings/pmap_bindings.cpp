@@ -96,10 +96,11 @@ void bind_pmap_ops(MachineClass& cls) {
   }, py::arg("cpu"), py::arg("va"), py::arg("n"), "Read n bytes at va as cpu (PageFault if unmapped).");
   cls.def("store", [](Machine& self, int cpu, vaddr_t va, const py::object& data) {
     const std::vector<std::uint8_t> bytes = bytes_arg(data, "data");
-    self.pmap().store(self.cpu(cpu), va, bytes);
-  }, py::arg("cpu"), py::arg("va"), py::arg("data"), "Write bytes at va as cpu.");
+    self.kernel().store(self.cpu(cpu), va, bytes);
+  }, py::arg("cpu"), py::arg("va"), py::arg("data"),
+     "Write bytes at va as cpu (into a file buffer's data: the file's contents change).");
   cls.def("copy", [](Machine& self, int cpu, vaddr_t dst, vaddr_t src, std::size_t n) {
-    self.pmap().copy(self.cpu(cpu), dst, src, n);
+    self.kernel().copy(self.cpu(cpu), dst, src, n);
   }, py::arg("cpu"), py::arg("dst"), py::arg("src"), py::arg("n"), "Copy n bytes as cpu.");
 }
 

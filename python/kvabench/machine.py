@@ -854,10 +854,14 @@ class Machine:
         """Complete the oldest `count` held I/Os (all by default) and stop holding."""
         self._m().device_release(None if count is None else _checks.integer("count", count, 0, 1 << 40))
 
-    def device_fail_next(self, cmd: str, count: int = 1) -> None:
-        """The next `count` reads or writes ('read' or 'write') fail with BIO_ERROR (EIO)."""
+    def device_fail_next(self, cmd: str, count: int = 1, block: Optional[int] = None) -> None:
+        """The next `count` reads or writes ('read' or 'write') fail with BIO_ERROR (EIO).
+
+        With `block` (a device block in DEV_BSIZE units, e.g. ``file.blkno(lblkno)``), only the
+        I/Os that cover that block fail; other I/O goes through."""
         self._m().device_fail_next(_checks.choice("cmd", cmd, ("read", "write")),
-                                   _checks.integer("count", count, 1, 1 << 20))
+                                   _checks.integer("count", count, 1, 1 << 20),
+                                   None if block is None else _checks.integer("block", block, 0, (1 << 63) - 1))
 
     @property
     def device_in_flight(self) -> int:

@@ -278,6 +278,27 @@ TEST(BufCache, FailedReadInvalidatesTheBuffer) {
   EXPECT_EQ(mc.read(0, f, 4096, 64), mc.model(f, 4096, 64));  // a second try reads it
 }
 
+TEST(BufCache, AFaultArmedForOneBlockFailsOnlyTheIoCoveringIt) {
+  BufMachine mc;
+  vnode& f = mc.file("f", 4096, 16 << 10);
+  ASSERT_EQ(mc.write(0, f, 0, bytes(4 * 4096, 0x5a)), 0);
+  mc.k->device().fail_next(BIO_WRITE, 1, f.blkno(2));
+  mc.k->device().fail_next(BIO_READ, 1, f.blkno(3));
+  EXPECT_EQ(mc.bwrite(0, mc.getblk(0, f, 0)), 0);  // another block: written
+  EXPECT_EQ(mc.bwrite(0, mc.getblk(0, f, 1)), 0);
+  buf* bp = mc.getblk(0, f, 2);
+  EXPECT_EQ(mc.bwrite(0, bp), EIO);
+  EXPECT_TRUE(bp->b_flags & B_DELWRI);
+  EXPECT_EQ(mc.k->device().armed_faults(), 1);  // the read fault waits for block 3
+  EXPECT_EQ(mc.vfs().on_device(f, 4096, 16), bytes(16, 0x5a));
+  EXPECT_NE(mc.vfs().on_device(f, 2 * 4096, 16), bytes(16, 0x5a));
+  EXPECT_EQ(mc.fsync(1, f), 0);  // both remaining dirty blocks go out, block 2 this time
+  EXPECT_EQ(mc.vfs().on_device(f, 0, 4 * 4096), bytes(4 * 4096, 0x5a));
+  EXPECT_TRUE(mc.vfs().lost_writes().empty());
+  EXPECT_EQ(mc.bc().stats().io_errors, 1u);
+  EXPECT_THROW(mc.k->device().fail_next(BIO_READ, 1, mc.k->device().size() / DEV_BSIZE), KvaError);
+}
+
 TEST(BufCache, DirtyRangeExtendsOverAHoleAndValidRangeDoesNot) {
   BufMachine mc;
   vnode& f = mc.file("f", 4096, 16 << 10, /*fill=*/false);

@@ -133,6 +133,42 @@ TEST(Vfs, FsyncOfAMappedWriteUsesBogusPageWhenTheBlockIsPartlyCached) {
   EXPECT_TRUE(mc.vfs().lost_writes().empty());
 }
 
+TEST(Vfs, AGuestStoreIntoAFileBufferChangesTheFileUpToEof) {
+  BufMachine mc;
+  vnode& f = mc.file("f", 4096, 6000);
+  buf* bp = mc.bread(0, f, 1);  // bytes [4096, 6000) of the file, the rest of the block past EOF
+  mc.k->store(1, bp->b_data + 100, pattern(64, 7));
+  const std::vector<std::uint8_t> tail = pattern(40, 8);
+  mc.k->store(1, bp->b_data + 1880, tail);  // 24 bytes before EOF, 16 past it
+  EXPECT_EQ(mc.model(f, 4196, 64), pattern(64, 7));
+  EXPECT_EQ(f.size(), 6000u);  // a store does not extend the file
+  EXPECT_EQ(mc.model(f, 5976, 24), std::vector<std::uint8_t>(tail.begin(), tail.begin() + 24));
+  mc.bc().vfs_bio_set_dirty(mc.td(0), bp, 100, 1820);
+  mc.bc().bdwrite(mc.td(0), bp);
+  ASSERT_EQ(mc.fsync(0, f), 0);
+  EXPECT_EQ(mc.vfs().on_device(f, 0, 6000), mc.model(f, 0, 6000));
+  EXPECT_TRUE(mc.vfs().lost_writes().empty());
+}
+
+TEST(Vfs, AStoreIntoABufferThatIsNeverWrittenIsALostWrite) {
+  BufMachine mc;
+  vnode& f = mc.file("f", 4096, 8192);
+  buf* bp = mc.bread(0, f, 0);
+  std::vector<std::uint8_t> src = pattern(32, 9);
+  const vaddr_t va = mc.k->kva_alloc(1);
+  vm_page* m = mc.k->phys().vm_page_alloc();
+  mc.k->kenter(va, m->phys_addr);
+  mc.k->store(0, va, src);
+  mc.k->copy(1, bp->b_data + 8, va, src.size());  // the copy is a store into the file's page
+  EXPECT_EQ(mc.model(f, 8, 32), src);
+  mc.bc().brelse(mc.td(0), bp);  // not marked dirty: the change never reaches the device
+  mc.bc().release_clean(0);
+  mc.k->vm().pageout();
+  ASSERT_EQ(mc.fsync(0, f), 0);
+  ASSERT_FALSE(mc.vfs().lost_writes().empty());
+  EXPECT_EQ(mc.vfs().lost_writes().front().offset, 8u);
+}
+
 TEST(Vfs, TruncateShrinksAndExtendsWithZeros) {
   BufMachine mc;
   vnode& f = mc.file("f", 4096, 32 << 10);

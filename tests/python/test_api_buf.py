@@ -178,6 +178,46 @@ def test_failed_write_leaves_the_buffer_dirty(machine):
     assert machine.lost_writes() == []
 
 
+def test_a_fault_on_a_chosen_block_fails_only_the_io_covering_it(machine):
+    f = machine.file_create("f", size="16K", fill=0)
+    assert machine.file_write(0, f, 0, b"\x21" * 16384) == 0
+    machine.device_fail_next("write", block=f.blkno(2))
+    for lblkno in range(4):
+        machine.bawrite(machine.getblk(0, f, lblkno))
+    assert f.on_device(0, 8192) == b"\x21" * 8192 and f.on_device(3 * 4096, 4096) == b"\x21" * 4096
+    assert f.on_device(8192, 16) == b"\0" * 16
+    assert machine.stats()["buf"]["io_errors"] == 1
+    assert machine.fsync(0, f) == 0 and f.on_device(0, 16384) == b"\x21" * 16384
+    assert machine.lost_writes() == []
+    with pytest.raises(kvabench.ArgumentError, match="block"):
+        machine.device_fail_next("read", block=-1)
+
+
+def test_a_store_through_b_data_is_a_change_of_the_file(machine):
+    """The file system writing its buffer directly (store, bdwrite, fsync) is no lost write,
+    and the file model has the stored bytes; past EOF, nothing changes."""
+    f = machine.file_create("f", bsize=4096, size=6000, fill=0)
+    bp = machine.bread(0, f, 1)
+    machine.store(1, bp.data + 16, b"stored by cpu 1")
+    machine.store(1, bp.data + 1900, b"0123456789ABCDEFGHIJ")  # 4 bytes before EOF
+    assert f.model(4096 + 16, 15) == b"stored by cpu 1"
+    assert f.size == 6000 and f.model(5996, 4) == b"0123"
+    machine.bdwrite(bp)
+    assert machine.fsync(0, f) == 0
+    assert f.on_device(4096 + 16, 15) == b"stored by cpu 1"
+    assert machine.lost_writes() == []
+
+
+def test_a_store_into_a_buffer_never_written_is_a_lost_write(machine):
+    f = machine.file_create("f", size="8K", fill=0)
+    bp = machine.bread(0, f, 0)
+    machine.store(0, bp.data + 8, b"never written")
+    machine.brelse(bp)  # not dirtied: the change never reaches the device
+    machine.fsync(0, f)
+    lost = machine.lost_writes()
+    assert lost and lost[0].offset == 8 and lost[0].expected.startswith(b"never written")
+
+
 def test_sendfile_reads_the_file_through_sf_bufs(machine):
     f = pattern_file(machine, bsize=8192, size=100000, seed=6)
     r = machine.sendfile(0, f, 1000, 50000, checksum_cpu=1)

@@ -115,6 +115,30 @@ TEST(BufSteps, StaleBufferHandlesAreKernelInterfaceErrors) {
   EXPECT_TRUE(r.passed) << first_failure(r);
 }
 
+TEST(BufSteps, AFaultOnAChosenBlockFailsThatReadOnly) {
+  Testcase tc = parse_testcase_file(write_temp("faultblock", std::string(kHead) + R"(steps:
+  - file_create: {as: f, size: 16K}
+  - device: {fail_next: read, file: f, lblkno: 3}
+  - bread: {thread: t0, file: f, lblkno: 2, as: b2}
+  - bread: {thread: t0, file: f, lblkno: 3, as: b3, expect: error}
+)"));
+  for (const char* arch : {"ref", "ref-dmap"}) {
+    JobResult r = run_on(tc, arch);
+    EXPECT_TRUE(r.passed) << arch << ": " << first_failure(r);
+  }
+}
+
+TEST(BufSteps, AFaultOnAHoleOrPastTheDeviceIsAStepError) {
+  const std::string head = std::string(kHead) + "machine: {device: {size: 1M}}\nsteps:\n";
+  Testcase hole = parse_testcase_file(write_temp("hole", head + R"(  - file_create: {as: f, size: 16K, fill: none}
+  - device: {fail_next: write, file: f, lblkno: 1}
+)"));
+  EXPECT_NE(first_failure(run_on(hole, "ref")).find("block 1 of file f is a hole"), std::string::npos);
+  Testcase past = parse_testcase_file(write_temp("past", head + "  - device: {fail_next: read, block: 2048}\n"));
+  EXPECT_NE(first_failure(run_on(past, "ref")).find("device block 2048 is not on the 2048-block device"),
+            std::string::npos);
+}
+
 TEST(BufSteps, InvariantViolationsAndLostWritesAreFailures) {
   Testcase tc = parse_testcase_file(write_temp("inv", std::string(kHead) + R"(machine: {buf: {nbuf: 1}}
 steps:
@@ -148,6 +172,13 @@ TEST(BufSteps, ParseErrorsNameTheField) {
   EXPECT_NE(parse_error(steps + "  - read: {cpu: 0, buf: f}\n").find("'f' is a file, not a buffer"),
             std::string::npos);
   EXPECT_NE(parse_error(steps + "  - device: {}\n").find("give hold, release or fail_next"), std::string::npos);
+  EXPECT_NE(parse_error(steps + "  - device: {fail_next: write, lblkno: 2}\n").find("device.lblkno: give the file too"),
+            std::string::npos);
+  EXPECT_NE(parse_error(steps + "  - device: {fail_next: write, block: 3, file: f, lblkno: 0}\n").find("not both"),
+            std::string::npos);
+  EXPECT_NE(parse_error(steps + "  - device: {hold: true, block: 3}\n").find("give fail_next"), std::string::npos);
+  EXPECT_NE(parse_error(steps + "  - device: {fail_next: read, file: g, lblkno: 0}\n").find("undefined file 'g'"),
+            std::string::npos);
   EXPECT_NE(parse_error(std::string(kHead) + "machine: {buf: {maxbufspace: 100000}}\nsteps: [{signal: t0}]\n")
                 .find("machine.buf.maxbufspace: must be a multiple of 4K"), std::string::npos);
   EXPECT_NE(parse_error(std::string(kHead) + "machine: {device: {completion: 5}}\nsteps: [{signal: t0}]\n")

@@ -100,8 +100,6 @@ class Run {
       return false;
     }
     for (const LostWrite& lw : w.vfs().lost_writes()) {
-      const auto f = static_cast<std::size_t>(std::stoi(lw.file.substr(1)));  // files are named f<handle>
-      if (w.raw_stored[f]) continue;
       fail(w.arch().name + ": lost write at #" + std::to_string(log_.size() - 1) + " " + op.text + ": " + lw.file +
            " offset " + std::to_string(lw.offset) + " (" + std::to_string(lw.length) + " bytes) " + lw.when);
       return false;

@@ -60,7 +60,6 @@ struct Model {
   // holder did to the buffer: filled it whole (so its contents are valid without B_CACHE) or
   // changed it (then only a write may release it: brelse would lose the change).
   std::vector<FileModel> files;
-  std::vector<bool> raw_stored;  // as World::raw_stored, known when decoding
   struct BufNote {
     bool filled = false, modified = false;
   };

@@ -121,15 +121,13 @@ std::vector<OpDef> buf_ops() {
              s.file_off + p.off, std::vector<std::uint8_t>(data.begin(), data.begin() + std::min(p.len, s.inside - std::min(p.off, s.inside))));
          m.bufs[static_cast<std::size_t>(h)].filled |= p.off == 0 && p.len >= s.inside;
          m.bufs[static_cast<std::size_t>(h)].modified = true;
-         m.raw_stored[static_cast<std::size_t>(file)] = true;
          const std::uint32_t off = p.off;
          out.push_back({"buf_store cpu" + std::to_string(cpu) + " " + bh(h) + "+" + std::to_string(off) + " len " +
                             std::to_string(p.len) + " seed " + std::to_string(seed),
                         [=](World& w) {
                           buf* bp = bp_of(w, h);
                           Thread& td = holder(w, h);
-                          w.raw_stored[static_cast<std::size_t>(file)] = true;
-                          w.pmap().store(cpu, bp->b_data + off, data);
+                          w.kernel().store(cpu, bp->b_data + off, data);
                           w.bufs().vfs_bio_set_valid(td, bp, static_cast<int>(off), static_cast<int>(data.size()));
                           w.bufs().vfs_bio_set_dirty(td, bp, static_cast<int>(off), static_cast<int>(data.size()));
                           return Outcome{};

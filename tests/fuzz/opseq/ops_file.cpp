@@ -57,14 +57,12 @@ std::vector<OpDef> file_ops() {
          auto bytes = filled ? pattern(seed, 0, size) : std::vector<std::uint8_t>(size, 0);
          const int f = static_cast<int>(m.files.size());
          m.files.emplace_back(bsize, bytes, true);  // on the device already: durable
-         m.raw_stored.push_back(false);
          out.push_back({"file_create " + fh(f) + " bsize " + std::to_string(bsize) + " size " + std::to_string(size) +
                             (filled ? " seed " + std::to_string(seed) : " holes"),
                         [=](World& w) {
                           std::function<std::uint8_t(std::uint64_t)> fill;
                           if (filled) fill = [&bytes](std::uint64_t at) { return bytes[at]; };
                           w.files.push_back(&w.vfs().create("f" + std::to_string(f), bsize, size, fill));
-                          w.raw_stored.push_back(false);
                           return Outcome{};
                         }});
        }},
@@ -243,8 +241,7 @@ std::vector<OpDef> file_ops() {
                                     });
                  });
                }};
-         if (!m.raw_stored[static_cast<std::size_t>(f)])
-           op.expect_what = "0 bytes " + std::to_string(std::min<std::uint64_t>(len, fm.size() - off));
+         op.expect_what = "0 bytes " + std::to_string(std::min<std::uint64_t>(len, fm.size() - off));
          out.push_back(std::move(op));
        }},
       {"buf_daemon",

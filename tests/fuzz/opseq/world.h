@@ -74,7 +74,6 @@ class World {
   // Files changed by stores through b_data: the Vfs's own reference model sees only Vfs calls,
   // so its lost-write oracle and sendfile's comparison do not apply to them (the decoder's
   // FileModel does).
-  std::vector<bool> raw_stored;     // file handle -> changed through a buffer
 
   // sf_buf_alloc with a callback that records the result in sfs[handle].
   void start_alloc(int handle, int flags);
