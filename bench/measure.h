@@ -23,19 +23,6 @@ Timing time_loop(std::size_t n, F&& fn) {
   return {(c1 - c0) * 1e6 / static_cast<double>(n), (w1 - w0) * 1e6 / static_cast<double>(n)};
 }
 
-// The fastest of `rounds` runs of time_loop(n / rounds, fn): other work on a shared machine
-// only ever slows a round down, so the minimum is the steadiest estimate.
-template <class F>
-Timing best_of(int rounds, std::size_t n, F&& fn) {
-  const std::size_t per = n / static_cast<std::size_t>(rounds) ? n / static_cast<std::size_t>(rounds) : 1;
-  Timing best{1e300, 1e300};
-  for (int r = 0; r < rounds; ++r) {
-    Timing t = time_loop(per, fn);
-    if (t.cpu_us < best.cpu_us) best = t;
-  }
-  return best;
-}
-
 // /proc/self/status fields, in KiB.
 std::uint64_t rss_kib();       // VmRSS
 std::uint64_t peak_rss_kib();  // VmHWM
