@@ -14,6 +14,7 @@
 //
 //   kvabench-bench [--quick] [--out DIR] [--kvabench BIN --testcases DIR]
 //   kvabench-bench --cycle ARCH shared|cpuprivate N     (only the remap cycle, for a profiler)
+//   kvabench-bench --shootdown ARCH N                  (only shootdowns to 63 CPUs, for a profiler)
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -177,13 +178,19 @@ std::vector<CycleRow> measure_ops(const ArchInfo& arch, std::size_t iterations) 
   return rows;
 }
 
-std::vector<ShootdownRow> measure_shootdowns(const ArchInfo& arch, std::size_t reps) {
+// A 64-vCPU machine with one kernel page every CPU has used, at kva_space().start.
+std::unique_ptr<Pmap> shootdown_machine(const ArchInfo& arch) {
   std::unique_ptr<Pmap> p = arch.create(MachineConfig{MAXCPU, 16u << 20});
   vm_page* m = p->phys().vm_page_alloc();
   p->phys().vm_page_wire(m);
+  p->kenter(p->kva_space().start, m->phys_addr);
+  for (cpuid_t c = 0; c < MAXCPU; ++c) (void)p->load(c, p->kva_space().start, 8);
+  return p;
+}
+
+std::vector<ShootdownRow> measure_shootdowns(const ArchInfo& arch, std::size_t reps) {
+  std::unique_ptr<Pmap> p = shootdown_machine(arch);
   const vaddr_t va = p->kva_space().start;
-  p->kenter(va, m->phys_addr);
-  for (cpuid_t c = 0; c < MAXCPU; ++c) (void)p->load(c, va, 8);
   std::vector<ShootdownRow> rows;
   for (int k : {1, 2, 4, 8, 16, 32, 63}) {
     CpuSet targets = CpuSet::first_n(k + 1);
@@ -255,6 +262,17 @@ int cycle_only(const std::string& arch_name, const std::string& kind, std::uint6
   if (!arch || (kind != "shared" && kind != "cpuprivate")) return 2;
   RemapCycle c(*arch, kind == "cpuprivate");
   for (std::uint64_t i = 0; i < n; ++i) c.run();
+  return 0;
+}
+
+// Only shootdowns to every other CPU of a 64-vCPU machine, for a profiler.
+int shootdown_only(const std::string& arch_name, std::uint64_t n) {
+  const ArchInfo* arch = find_arch(arch_name);
+  if (!arch) return 2;
+  std::unique_ptr<Pmap> p = shootdown_machine(*arch);
+  CpuSet others = CpuSet::first_n(MAXCPU);
+  others.clr(0);
+  for (std::uint64_t i = 0; i < n; ++i) p->shootdown(0, others, p->kva_space().start, 1);
   return 0;
 }
 
@@ -487,6 +505,7 @@ int main(int argc, char** argv) {
     if (a.size() == 3 && a[0] == "--rss-probe") return rss_probe(a[1], std::stoi(a[2]));
     if (a.size() == 4 && a[0] == "--rss-growth") return rss_growth(a[1], std::stoull(a[2]), std::stoull(a[3]));
     if (a.size() == 4 && a[0] == "--cycle") return cycle_only(a[1], a[2], std::stoull(a[3]));
+    if (a.size() == 3 && a[0] == "--shootdown") return shootdown_only(a[1], std::stoull(a[2]));
     Options o;
     for (std::size_t i = 0; i < a.size(); ++i) {
       auto value = [&]() -> std::string {

@@ -202,7 +202,7 @@ void TlbModel::retire(const Translation& t) {
 
 std::size_t TlbModel::mark_bbm(const Translation& t) {
   if (t.kind != EntryKind::Leaf || retired_ == 0) return 0;
-  std::vector<std::uint32_t> ids;
+  std::vector<std::uint32_t> ids = take_candidate_ids();
   candidates(t.va, t.va + t.span, ids);
   std::size_t marked = 0;
   for (std::uint32_t id : ids) {
@@ -214,7 +214,14 @@ std::size_t TlbModel::mark_bbm(const Translation& t) {
     r.bbm = true;
     ++marked;
   }
+  candidate_ids_ = std::move(ids);
   return marked;
+}
+
+std::vector<std::uint32_t> TlbModel::take_candidate_ids() {
+  std::vector<std::uint32_t> v = std::move(candidate_ids_);  // a nested caller would get an empty one
+  v.clear();
+  return v;
 }
 
 void TlbModel::candidates(vaddr_t start, vaddr_t end, std::vector<std::uint32_t>& out) const {
@@ -277,7 +284,7 @@ void TlbModel::apply(std::uint32_t id, cpuid_t cpu, const InvalidationScope& s) 
 
 void TlbModel::invalidate(cpuid_t cpu, const InvalidationScope& s) {
   check_cpu(cpu);
-  std::vector<std::uint32_t> ids;
+  std::vector<std::uint32_t> ids = take_candidate_ids();
   if (s.all_vas) {
     for (std::uint32_t id = 0; id < records_.size(); ++id)
       if (records_[id].live) ids.push_back(id);
@@ -286,6 +293,7 @@ void TlbModel::invalidate(cpuid_t cpu, const InvalidationScope& s) {
     candidates(s.start, s.end, ids);
   }
   for (std::uint32_t id : ids) apply(id, cpu, s);
+  candidate_ids_ = std::move(ids);
 }
 
 HeldEntry TlbModel::entry(const Record& r, cpuid_t cpu) const {

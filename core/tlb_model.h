@@ -135,6 +135,7 @@ class TlbModel {
   void check_cpu(cpuid_t cpu) const;
   SpanClass& span_class(std::uint64_t span);
   const std::vector<std::uint32_t>* bucket(const SpanClass& c, vaddr_t va) const;
+  std::vector<std::uint32_t> take_candidate_ids();
   std::uint32_t insert(Record r);
   void erase(std::uint32_t id);
   std::optional<std::uint32_t> find(const Translation& t, bool retired) const;
@@ -154,6 +155,7 @@ class TlbModel {
   std::vector<std::uint32_t> free_;
   std::vector<SpanClass> classes_;       // few; looked up linearly
   std::vector<std::uint32_t> tables_;    // Table and RootRegister record ids
+  std::vector<std::uint32_t> candidate_ids_;  // reused by invalidate and mark_bbm, so they do not allocate
   std::size_t retired_ = 0;
   std::size_t live_ = 0;
   std::vector<std::string> rules_{""};
