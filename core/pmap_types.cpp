@@ -68,6 +68,7 @@ std::vector<std::string> feature_names(const PmapCapabilities& c) {
   if (c.caches_invalid_entries) f.push_back("negative_cache");
   if (c.growable_kva) f.push_back("growkernel");
   if (c.software_ad) f.push_back("software_ad");
+  if (c.reference) f.push_back("reference");
   return f;
 }
 
@@ -78,7 +79,7 @@ const std::vector<std::string>& known_feature_names() {
     all.global_entries = all.cache_modes = all.walk_cache = all.root_registers = true;
     all.requires_break_before_make = all.caches_invalid_entries = all.growable_kva = true;
     all.software_ad = all.sbi_invalidation = all.page_fence_keeps_tables = true;
-    all.broadcast_invalidation = all.accessed_flag_faults = true;
+    all.broadcast_invalidation = all.accessed_flag_faults = all.reference = true;
     all.table_reach = {std::uint64_t{1} << 21};
     return feature_names(all);
   }();

@@ -115,6 +115,10 @@ struct PmapCapabilities {
   bool write_drops_readonly_entry = true;
   // MachineConfig::ad_bits = Software is available (riscv Svade); hardware A/D always is.
   bool software_ad = false;
+  // A software reference MMU, no ISA and no emulator: its observed TLB is the model's own (it
+  // keeps what QEMU flushes beyond the ISA), and its invalidation is the plain protocol, one
+  // page at a time with no full-flush threshold.
+  bool reference = false;
   int table_levels() const { return static_cast<int>(table_reach.size()); }
 };
 

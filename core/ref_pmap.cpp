@@ -32,6 +32,7 @@ PmapCapabilities RefPmap::capabilities_for(const RefPmapConfig& rcfg) {
   c.global_entries = true;
   c.requires_break_before_make = rcfg.requires_break_before_make;
   c.caches_invalid_entries = rcfg.negative_caching;
+  c.reference = true;
   return c;
 }
 

@@ -10,7 +10,7 @@ namespace kva::runner {
 namespace {
 // Mode keys that stand for a feature of the same name, most specific first.
 const std::vector<std::string>& feature_mode_keys() {
-  static const std::vector<std::string> keys = {"bbm", "bcast", "af_fault", "sbi", "leaf_fence"};
+  static const std::vector<std::string> keys = {"reference", "bbm", "bcast", "af_fault", "sbi", "leaf_fence"};
   return keys;
 }
 }  // namespace

@@ -13,6 +13,8 @@
 //   `leaf_fence` a single-address invalidation keeps cached non-leaf entries (feature
 //           leaf_fence: riscv sfence.vma with an address);
 //   `pool` / `dmap`  sf_buf without / with a direct map (Pmap::has_direct_map()).
+//   `reference` (listed first) a software reference MMU (feature reference): what it observes
+//           is the model itself, and it invalidates page by page with no threshold.
 // The most specific key wins: arch name, then the mode keys in that order, then default. When
 // nothing matches, the expectation is not checked on that arch.
 #pragma once

@@ -70,7 +70,8 @@ py::dict capabilities_dict(const PmapCapabilities& c) {
                   py::arg("page_fence_keeps_tables") = c.page_fence_keeps_tables,
                   py::arg("software_ad") = c.software_ad,
                   py::arg("growable_kva") = c.growable_kva,
-                  py::arg("write_drops_readonly_entry") = c.write_drops_readonly_entry);
+                  py::arg("write_drops_readonly_entry") = c.write_drops_readonly_entry,
+                  py::arg("reference") = c.reference);
 }
 
 py::dict stale_counts(const StaleLog& log) {

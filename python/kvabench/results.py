@@ -106,6 +106,7 @@ class Capabilities(Record):
     software_ad: bool                   #: Machine(ad='software') is available
     growable_kva: bool                  #: growkernel() works
     write_drops_readonly_entry: bool
+    reference: bool                     #: a software reference MMU (no emulator, no ISA)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -35,6 +35,9 @@ def test_capabilities_and_features_agree(m):
     start, end = m.growable_kva
     assert (end > start) == caps["growable_kva"]
     assert ("walk_cache" in feats) == caps["walk_cache"]
+    # The reference MMUs are exactly the registry's archs that are not emulated.
+    emulated = {a.name: a.emulated for a in kvabench.archs()}[m.arch]
+    assert ("reference" in feats) == caps["reference"] == (not emulated)
 
 
 def test_unsupported_operations_raise_kva_error(m):
