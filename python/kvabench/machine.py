@@ -547,7 +547,11 @@ class Machine:
         return self._m().load(cpu, va, n)
 
     def write(self, cpu: int, va: int, data: bytes) -> None:
-        """Store bytes at va as cpu's guest code."""
+        """Store bytes at va as cpu's guest code.
+
+        A store into the data of a mapped file buffer (``buf.data + off``) changes the file, as
+        the file system writing its buffer does: the lost-write oracle then expects those bytes
+        on the device after fsync (bytes past EOF are not the file's)."""
         cpu = self._cpu(cpu)
         va = self._va(va)
         if isinstance(data, str):
