@@ -14,6 +14,7 @@ RunContext::RunContext(const Testcase& tc, const ArchInfo& arch, std::uint64_t s
   mcfg.trace = trace;
   mcfg.exec_mode = exec_mode;
   mcfg.ad_bits = tc.machine.ad ? tc.machine.ad : ad;
+  mcfg.break_before_make = tc.machine.bbm;
   KernelConfig kcfg;
   apply_machine_spec(tc.machine, kcfg);
   kcfg.seed = seed;

@@ -67,6 +67,7 @@ struct MachineSpec {
   BufSpec buf;
   DeviceSpec device;
   std::optional<AdBits> ad = std::nullopt;  // machine.ad; nullopt: --ad, else the arch's own
+  bool bbm = false;  // machine.bbm: MachineConfig::break_before_make
 };
 
 struct ThreadSpec {

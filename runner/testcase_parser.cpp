@@ -34,6 +34,7 @@ MachineSpec parse_machine(const YamlReader& r, const YAML::Node& n) {
     m.ad = ad_bits_by_name(r.str(v, "machine.ad"));
     if (!m.ad) throw r.error(v, "machine.ad: expected hardware or software");
   }
+  if (f.has("bbm")) m.bbm = r.boolean(f.get("bbm"), "machine.bbm");
   if (f.has("buf")) m.buf = parse_buf_spec(r, f.get("buf"), m.cpus);
   if (f.has("device")) m.device = parse_device_spec(r, f.get("device"), m.cpus);
   f.finish();

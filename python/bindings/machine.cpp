@@ -35,10 +35,10 @@ Machine::Machine(const MachineOptions& opts) : arch_(&arch_by_name(opts.arch)) {
     kcfg.seed = opts.seed;
     kcfg.buf = opts.buf;
     kcfg.device = opts.device;
-    kernel_ = std::make_unique<Kernel>(
-        arch_->create(MachineConfig{opts.ncpus, opts.mem_bytes, opts.trace ? &trace_ : nullptr,
-                                    opts.exec_mode}),
-        kcfg);
+    MachineConfig mcfg{opts.ncpus, opts.mem_bytes, opts.trace ? &trace_ : nullptr, opts.exec_mode};
+    mcfg.ad_bits = opts.ad;
+    mcfg.break_before_make = opts.bbm;
+    kernel_ = std::make_unique<Kernel>(arch_->create(mcfg), kcfg);
   } catch (const KvaError& e) {
     throw std::invalid_argument(opts.arch + ": " + e.what());
   }

@@ -27,6 +27,8 @@ struct MachineOptions {
   std::vector<std::string> inject;  // fault names
   bool trace = false;               // collect the per-vCPU disassembled guest trace
   ExecMode exec_mode = ExecMode::Fast;
+  std::optional<AdBits> ad;         // MachineConfig::ad_bits (nullopt: the arch's own)
+  bool bbm = false;                 // MachineConfig::break_before_make
   BufConfig buf;                    // buffer cache (invariant checks on by default)
   DeviceConfig device;              // the block device under files
 };

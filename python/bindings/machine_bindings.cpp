@@ -19,23 +19,31 @@ void bind_machine(py::module_& m, MachineClass& cls) {
   cls.doc() = "An emulated machine: a kernel (pmap, scheduler, sf_buf, buffer cache, device, files) on one arch.";
   cls.def(py::init([](const std::string& arch, int cpus, const py::object& memory, int nsfbufs,
                       std::uint64_t seed, const py::object& inject, bool trace,
-                      const std::string& exec_mode, const py::object& buf, const py::object& device) {
+                      const std::string& exec_mode, const py::object& buf, const py::object& device,
+                      const std::optional<std::string>& ad, bool bbm) {
             const std::optional<ExecMode> mode = exec_mode_by_name(exec_mode);
             if (!mode)
               throw std::invalid_argument("exec_mode: expected 'fast' or 'reference', got '" + exec_mode + "'");
+            std::optional<AdBits> ad_bits;
+            if (ad) {
+              ad_bits = ad_bits_by_name(*ad);
+              if (!ad_bits) throw std::invalid_argument("ad: expected 'hardware' or 'software', got '" + *ad + "'");
+            }
             return std::make_shared<Machine>(MachineOptions{arch, cpus, parse_size(memory), nsfbufs,
-                                                            seed, fault_names(inject), trace, *mode,
+                                                            seed, fault_names(inject), trace, *mode, ad_bits, bbm,
                                                             parse_buf_options(buf),
                                                             parse_device_options(device, cpus)});
           }),
           py::arg("arch"), py::arg("cpus") = 2, py::arg("memory") = "16M", py::arg("nsfbufs") = 64,
           py::arg("seed") = 1, py::arg("inject") = py::list(), py::arg("trace") = false,
           py::arg("exec_mode") = "fast", py::arg("buf") = py::none(), py::arg("device") = py::none(),
+          py::arg("ad") = py::none(), py::arg("bbm") = false,
           "arch: a name from kvabench.archs(); memory: bytes or '16M'; inject: fault names from\n"
           "kvabench.faults(); trace: collect the guest trace (Machine.trace()).\n"
           "buf: {nbuf, maxbufspace, hibufspace, lobufspace, hidirtybuffers, lodirtybuffers,\n"
           "unmapped, check_invariants (default True), daemon_cpu}; device: {size, file,\n"
-          "completion ('next', 'issuer', 'seeded' or a cpu), pio}.");
+          "completion ('next', 'issuer', 'seeded' or a cpu), pio}; ad: 'hardware' or 'software'\n"
+          "(where the arch offers it, feature software_ad); bbm: break before make where the ISA requires it.");
   cls.def("__repr__", [](Machine& self) {
     return "<kvabench.Machine " + self.arch().name + " cpus=" + std::to_string(self.pmap().ncpus()) +
            " memory=" + std::to_string(self.pmap().phys().size()) +

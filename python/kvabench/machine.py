@@ -97,7 +97,10 @@ class Machine:
     ``buf`` and ``device`` are YAML's ``machine: buf:`` and ``device:`` (same keys and limits):
     buf {nbuf, maxbufspace, hibufspace, lobufspace, hidirtybuffers, lodirtybuffers, unmapped,
     check_invariants (True by default here), daemon_cpu}; device {size, file (a host file to
-    hold the disk), completion ('next', 'issuer', 'seeded' or a cpu), pio}.
+    hold the disk), completion ('next', 'issuer', 'seeded' or a cpu), pio}. ``ad`` is YAML's
+    ``machine: ad:`` ('hardware' or 'software' accessed/dirty bits, where the arch has feature
+    software_ad) and ``bbm`` its ``machine: bbm:`` (break before make where the ISA requires it,
+    feature bbm; FreeBSD does not, so False by default).
 
     Use it as a context manager, or call close(): that makes it and its handles unusable and
     frees its memory::
@@ -115,7 +118,8 @@ class Machine:
     def __init__(self, arch: str, cpus: int = 2, memory: Union[int, str] = "16M", nsfbufs: int = 64,
                  seed: int = 1, inject: Union[str, Iterable[str], None] = (), trace: bool = False,
                  exec_mode: str = "fast", buf: Optional[Mapping[str, Any]] = None,
-                 device: Optional[Mapping[str, Any]] = None) -> None:
+                 device: Optional[Mapping[str, Any]] = None, ad: Optional[str] = None,
+                 bbm: bool = False) -> None:
         if self._initialised:
             raise StateError("Machine.__init__ called again on an initialised Machine: create a new Machine instead")
         arch = _checks.choice("arch", arch, [a.name for a in archs()])
@@ -134,7 +138,11 @@ class Machine:
         exec_mode = _checks.choice("exec_mode", exec_mode, EXEC_MODES)
         buf = _options("buf", buf, _BUF_OPTIONS, cpus)
         device = _options("device", device, _DEVICE_OPTIONS, cpus)
-        self._raw = _core.Machine(arch, cpus, mem_bytes, nsfbufs, seed, fault_names, trace, exec_mode, buf, device)
+        if ad is not None:  # 'software' where the arch has no such mode: the core says so (ValueError)
+            ad = _checks.choice("ad", ad, ("hardware", "software"))
+        bbm = _checks.boolean("bbm", bbm)
+        self._raw = _core.Machine(arch, cpus, mem_bytes, nsfbufs, seed, fault_names, trace, exec_mode, buf, device,
+                                  ad, bbm)
         self._arch = arch
         self._cpus = cpus
         self._nsfbufs = nsfbufs

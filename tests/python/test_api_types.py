@@ -47,7 +47,7 @@ def test_every_public_callable_has_a_signature():
     assert checked > 60
     sig = inspect.signature(kvabench.Machine)
     assert list(sig.parameters) == ["arch", "cpus", "memory", "nsfbufs", "seed", "inject", "trace", "exec_mode",
-                                    "buf", "device"]
+                                    "buf", "device", "ad", "bbm"]
     assert sig.parameters["cpus"].default == 2 and sig.parameters["memory"].default == "16M"
 
 

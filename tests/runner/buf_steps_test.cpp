@@ -183,6 +183,8 @@ TEST(BufSteps, ParseErrorsNameTheField) {
                 .find("machine.buf.maxbufspace: must be a multiple of 4K"), std::string::npos);
   EXPECT_NE(parse_error(std::string(kHead) + "machine: {device: {completion: 5}}\nsteps: [{signal: t0}]\n")
                 .find("machine.device.completion"), std::string::npos);
+  EXPECT_NE(parse_error(std::string(kHead) + "machine: {bbm: sometimes}\nsteps: [{signal: t0}]\n").find("machine.bbm"),
+            std::string::npos);
   EXPECT_NE(parse_error(std::string(kHead) + "machine: {buf: {nbufs: 4}}\nsteps: [{signal: t0}]\n")
                 .find("nbufs"), std::string::npos);
   EXPECT_NE(parse_error(steps + "expect: {buf: {no_such_counter: 1}}\n").find("unknown counter 'buf.no_such_counter'"),
